@@ -1,0 +1,426 @@
+"""The ``leosim`` command line (typer + rich): an adapter over the package's API.
+
+Errors the user can fix (bad files, unknown places, impossible parameters) are the
+package's own exceptions; they are printed as one line, without a traceback, and the
+command exits with status 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from ._errors import LeosimError, ParameterError
+from ._time import TimeGrid, format_time, parse_duration, parse_time
+
+app = typer.Typer(
+    name="leosim",
+    help="Simulate a Starlink-like satellite internet system: orbits, links, routes, latency.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Routing(str, Enum):
+    isl = "isl"
+    bent_pipe = "bent-pipe"
+    hybrid = "hybrid"
+
+
+class Attach(str, Enum):
+    free = "free"
+    max_elevation = "max-elevation"
+    longest_visible = "longest-visible"
+    scheduled = "scheduled"
+
+
+ConstellationOpt = Annotated[
+    Optional[str],
+    typer.Option("--constellation", "-c", help="Built-in constellation: starlink-2026-05 (real TLEs, default), starlink-gen1, starlink-shell1, starlink-gen2a."),
+]
+TleOpt = Annotated[
+    Optional[Path],
+    typer.Option("--tle", help="Element-set file instead of a preset: TLE (2/3-line, .gz ok), CelesTrak OMM JSON/CSV, or Hypatia tles.txt."),
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+DEFAULT_CONSTELLATION = "starlink-2026-05"
+
+
+def _constellation(name: str | None, tle: Path | None):
+    from .constellation import Constellation
+
+    if name and tle:
+        raise ParameterError(f"both --constellation {name!r} and --tle {str(tle)!r} were given; expected one of them")
+    if tle is not None:
+        return Constellation.from_file(tle)
+    return Constellation.preset(name or DEFAULT_CONSTELLATION)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text)
+        except OSError as exc:
+            raise ParameterError(f"cannot write output file {str(output)!r}: {exc.strerror}; expected a writable path") from None
+        err.print(f"wrote {output}")
+
+
+def _csv(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
+) -> None:
+    if version:
+        out.print(f"leosim {__version__}")
+        raise typer.Exit()
+
+
+# ------------------------------------------------------------------ constellation
+@app.command("constellation")
+def constellation_cmd(
+    constellation: ConstellationOpt = None,
+    tle: TleOpt = None,
+    format: FormatOpt = Fmt.table,
+) -> None:
+    """What was loaded: satellites, recovered shells and planes, epochs."""
+    c = _constellation(constellation, tle)
+    s = c.summary()
+    s["n_isl_plus_grid"] = int(len(__import__("leosim._structure", fromlist=["x"]).plus_grid_pairs(c)))
+    if format is Fmt.json:
+        _emit(json.dumps(s, indent=2) + "\n", None)
+        return
+    if format is Fmt.csv:
+        _emit(_csv(s["shells"], ["shell", "n_satellites", "n_planes", "mean_altitude_km", "inclination_deg"]), None)
+        return
+    out.print(f"[bold]{s['description']}[/bold]")
+    out.print(f"{s['n_satellites']:,} satellites, {s['n_shells']} shells, {s['n_unassigned']} not in a shell; "
+              f"{s['n_isl_plus_grid']:,} +Grid laser links; epochs {s['epoch_min'][:19]} to {s['epoch_max'][:19]} UTC")
+    t = Table("shell", "satellites", "planes", "altitude km", "inclination deg")
+    for sh in s["shells"]:
+        t.add_row(str(sh["shell"]), f"{sh['n_satellites']:,}", str(sh["n_planes"]), f"{sh['mean_altitude_km']:.1f}", f"{sh['inclination_deg']:.2f}")
+    out.print(t)
+
+
+# ------------------------------------------------------------------------ visible
+@app.command("visible")
+def visible_cmd(
+    site: Annotated[str, typer.Option("--site", help="Place: a city ('Kyiv'), 'LAT,LON' in degrees, or a gateway/PoP name.")],
+    at: Annotated[Optional[str], typer.Option("--at", help="ISO 8601 UTC time; default: the element-set epoch.")] = None,
+    min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask, degrees (0-90).")] = 25.0,
+    constellation: ConstellationOpt = None,
+    tle: TleOpt = None,
+    format: FormatOpt = Fmt.table,
+) -> None:
+    """Satellites visible from a place at one instant."""
+    from ._geo import look_angles
+    from .ground import resolve_place
+
+    if not (0.0 <= min_elevation <= 90.0):
+        raise ParameterError(f"min elevation {min_elevation:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+    c = _constellation(constellation, tle)
+    place = resolve_place(site)
+    t = parse_time(at) if at else c.epoch
+    pos = c.positions(np.array([t]))[0]
+    el, az, rng = look_angles(place.latitude_deg, place.longitude_deg, place.altitude_m, pos)
+    idx = np.flatnonzero(np.nan_to_num(el, nan=-90) >= min_elevation)
+    idx = idx[np.argsort(-el[idx])]
+    rows = [
+        {
+            "name": c.names[i],
+            "norad_id": "" if c.norad_ids[i] is None else c.norad_ids[i],
+            "elevation_deg": round(float(el[i]), 3),
+            "azimuth_deg": round(float(az[i]), 3),
+            "range_km": round(float(rng[i]) / 1e3, 3),
+        }
+        for i in idx
+    ]
+    cols = ["name", "norad_id", "elevation_deg", "azimuth_deg", "range_km"]
+    if format is Fmt.csv:
+        _emit(_csv(rows, cols), None)
+    elif format is Fmt.json:
+        for r in rows:
+            r["norad_id"] = None if r["norad_id"] == "" else r["norad_id"]
+        _emit(json.dumps(rows, indent=1) + "\n", None)
+    else:
+        out.print(f"{len(rows)} satellites above {min_elevation:g} deg from {place.name} "
+                  f"({place.latitude_deg:.4f}, {place.longitude_deg:.4f}) at {format_time(t)}")
+        tab = Table(*cols)
+        for r in rows:
+            tab.add_row(*(str(r[k]) for k in cols))
+        out.print(tab)
+
+
+# --------------------------------------------------------------- path and pairs
+def _network(c, endpoints, routing, attach, min_elevation, max_gsl_length, max_isl_length, isl_file, pop_selection="nearest"):
+    from ._structure import read_isl_file
+    from .attachment import policy
+    from .ground import GroundSegment
+    from .routing import LinkOptions, Network, routing_mode
+
+    links = LinkOptions(
+        min_elevation_deg=min_elevation,
+        gateway_min_elevation_deg=min_elevation,
+        max_gsl_length_m=max_gsl_length,
+        max_isl_length_m=max_isl_length,
+    )
+    mode = routing_mode(routing.value)
+    isl_pairs = read_isl_file(isl_file, c.n_sats) if isl_file is not None else None
+    needs_ground = mode.name != "isl" or any(k == "server" for k in endpoints.kinds)
+    return Network(
+        constellation=c,
+        endpoints=endpoints,
+        gateways=GroundSegment.starlink_gateways() if needs_ground else GroundSegment.from_sites([]),
+        pops=GroundSegment.starlink_pops() if needs_ground else GroundSegment.from_sites([]),
+        routing=mode,
+        attachment=policy(attach.value),
+        links=links,
+        isl_pairs=isl_pairs,
+        pop_selection=pop_selection,
+    )
+
+
+def _grid(c, start, duration, step) -> TimeGrid:
+    return TimeGrid.from_duration(parse_time(start) if start else c.epoch, duration, step)
+
+
+def _progress(total: int, label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+StartOpt = Annotated[Optional[str], typer.Option("--start", help="ISO 8601 UTC start; default: the element-set epoch.")]
+DurationOpt = Annotated[str, typer.Option("--duration", help="How long: 100ms, 15s, 10min, 2h.")]
+StepOpt = Annotated[str, typer.Option("--step", help="Time step: 100ms, 1s, 15s.")]
+RoutingOpt = Annotated[Routing, typer.Option("--routing", help="isl: laser links, no ground relays; bent-pipe: one satellite hop to a gateway, then fibre; hybrid: both, gateways may relay.")]
+AttachOpt = Annotated[Attach, typer.Option("--attach", help="Which visible satellite a terminal uses: free (any; shortest path decides), max-elevation, longest-visible, scheduled (Starlink's 15 s global reconfiguration).")]
+MinElOpt = Annotated[Optional[float], typer.Option("--min-elevation", help="Ground-satellite elevation mask, degrees (default 25).")]
+MaxGslOpt = Annotated[Optional[float], typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
+MaxIslOpt = Annotated[Optional[float], typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
+IslFileOpt = Annotated[Optional[Path], typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", "-j", help="Processes to use (default: all cores).")]
+
+
+def _elevation(min_elevation, max_gsl_length) -> float:
+    if min_elevation is not None and max_gsl_length is not None:
+        raise ParameterError("both --min-elevation and --max-gsl-length were given; expected one of them")
+    return 25.0 if min_elevation is None else min_elevation
+
+
+@app.command("path")
+def path_cmd(
+    src: Annotated[str, typer.Option("--src", help="Start: a city, 'LAT,LON', a site of --ground-stations; prefix 'internet:' for a server on the terrestrial internet.")],
+    dst: Annotated[str, typer.Option("--dst", help="End, like --src (e.g. 'internet:Ashburn, Virginia').")],
+    start: StartOpt = None,
+    duration: DurationOpt = "10min",
+    step: StepOpt = "100ms",
+    routing: RoutingOpt = Routing.isl,
+    attach: AttachOpt = Attach.free,
+    min_elevation: MinElOpt = None,
+    max_gsl_length: MaxGslOpt = None,
+    max_isl_length: MaxIslOpt = None,
+    isl_file: IslFileOpt = None,
+    ground_stations: Annotated[Optional[Path], typer.Option("--ground-stations", help="Site file (CSV with header, or Hypatia id,name,lat,lon,elev); names in it resolve first.")] = None,
+    constellation: ConstellationOpt = None,
+    tle: TleOpt = None,
+    format: FormatOpt = Fmt.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write CSV/JSON here instead of standard output.")] = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Round-trip time and path between two places, at every step."""
+    from .engine import default_workers, run_pairs
+    from .ground import GroundSegment, SiteKind, resolve_place
+
+    elev = _elevation(min_elevation, max_gsl_length)
+    grid_args = (start, duration, step)
+    parse_duration(duration, what="duration"), parse_duration(step, what="step")
+    sites = GroundSegment.from_file(ground_stations) if ground_stations is not None else None
+
+    def endpoint(text: str):
+        kind = SiteKind.TERMINAL
+        if text.lower().startswith("internet:"):
+            text, kind = text.split(":", 1)[1], SiteKind.SERVER
+        s = resolve_place(text, sites, kind=kind)
+        if kind is SiteKind.SERVER and s.kind is not SiteKind.SERVER:
+            from dataclasses import replace
+
+            s = replace(s, kind=SiteKind.SERVER)
+        return s
+
+    a, b = endpoint(src), endpoint(dst)
+    c = _constellation(constellation, tle)
+    grid = _grid(c, *grid_args)
+    net = _network(c, GroundSegment.from_sites([a, b]), routing, attach, elev, max_gsl_length, max_isl_length, isl_file)
+    rows: list[dict] = []
+
+    def sink(ch):
+        for k in range(ch.i1 - ch.i0):
+            i = ch.i0 + k
+            rtt = float(ch.rtt_ms[k, 0])
+            rows.append({
+                "t_s": round(float(grid.offsets_s[i]), 6),
+                "rtt_ms": None if not np.isfinite(rtt) else round(rtt, 4),
+                "length_km": None if not np.isfinite(rtt) else round(float(ch.length_km[k, 0]), 3),
+                "hops": int(ch.hops[k, 0]),
+                "path": [net.node_name(n) for n in ch.paths[k][0]],
+                "time_utc": format_time(grid.times[i]),
+            })
+
+    with _progress(grid.n_steps, "routing") as prog:
+        task = prog.add_task("routing", total=grid.n_steps)
+        run_pairs(net, grid, np.array([[0, 1]]), sink, workers=workers or default_workers(), want_paths=True,
+                  progress=lambda n: prog.advance(task, n))
+    cols = ["t_s", "rtt_ms", "length_km", "hops", "path", "time_utc"]
+    fmt = format
+    if output is not None and format is Fmt.table:
+        fmt = Fmt.json if output.suffix.lower() == ".json" else Fmt.csv
+    if fmt is Fmt.json:
+        _emit(json.dumps(rows, indent=None, separators=(",", ":")).replace("},{", "},\n{") + "\n", output)
+        return
+    if fmt is Fmt.csv:
+        csv_rows = [dict(r, path=" > ".join(r["path"]), rtt_ms="" if r["rtt_ms"] is None else r["rtt_ms"],
+                         length_km="" if r["length_km"] is None else r["length_km"]) for r in rows]
+        _emit(_csv(csv_rows, cols), output)
+        return
+    _print_path_table(a, b, net, grid, rows)
+
+
+def _print_path_table(a, b, net, grid, rows) -> None:
+    rtts = np.array([np.nan if r["rtt_ms"] is None else r["rtt_ms"] for r in rows])
+    ok = np.isfinite(rtts)
+    out.print(f"[bold]{a.name} -> {b.name}[/bold]: {net.routing.name} routing, {net.attachment.name} attachment, "
+              f"{grid.n_steps} steps of {grid.step_s:g} s from {format_time(grid.start)}")
+    if ok.any():
+        out.print(f"RTT min {np.nanmin(rtts):.2f} / median {np.nanmedian(rtts):.2f} / max {np.nanmax(rtts):.2f} ms; "
+                  f"reachable {ok.mean():.0%} of steps")
+    else:
+        out.print("[red]no path at any step[/red]")
+    tab = Table("t_s", "rtt_ms", "length_km", "hops", "path")
+    prev = None
+    changes = 0
+    for r in rows:
+        key = tuple(r["path"])
+        if key != prev:
+            changes += prev is not None
+            tab.add_row(f"{r['t_s']:g}", "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.2f}",
+                        "-" if r["length_km"] is None else f"{r['length_km']:.0f}", str(r["hops"]), " > ".join(r["path"]))
+            prev = key
+    out.print(f"{changes} path changes; the steps where the path changed:")
+    out.print(tab)
+
+
+@app.command("pairs")
+def pairs_cmd(
+    ground_stations: Annotated[str, typer.Option("--ground-stations", help="Site file (CSV or Hypatia) or preset: cities-100, cities-N-CC, starlink-gateways, starlink-pops.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output dataset: OUT.zarr or OUT.nc.")],
+    start: StartOpt = None,
+    duration: DurationOpt = "10min",
+    step: StepOpt = "100ms",
+    routing: RoutingOpt = Routing.isl,
+    attach: AttachOpt = Attach.free,
+    min_elevation: MinElOpt = None,
+    max_gsl_length: MaxGslOpt = None,
+    max_isl_length: MaxIslOpt = None,
+    isl_file: IslFileOpt = None,
+    constellation: ConstellationOpt = None,
+    tle: TleOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """RTT, path length and hops for every pair of a set of ground nodes, as an xarray dataset."""
+    from .engine import default_workers, run_pairs
+    from .ground import GroundSegment
+    from .results import PairsWriter
+
+    elev = _elevation(min_elevation, max_gsl_length)
+    parse_duration(duration, what="duration"), parse_duration(step, what="step")
+    p = Path(ground_stations)
+    sites = GroundSegment.from_file(p) if p.exists() or p.suffix else GroundSegment.preset(ground_stations)
+    if len(sites) < 2:
+        raise ParameterError(f"{ground_stations!r} has {len(sites)} ground station(s); expected at least 2 to form pairs")
+    c = _constellation(constellation, tle)
+    grid = _grid(c, start, duration, step)
+    net = _network(c, sites, routing, attach, elev, max_gsl_length, max_isl_length, isl_file)
+    i, j = np.triu_indices(len(sites), k=1)
+    pairs = np.stack([i, j], axis=1)
+    writer = PairsWriter(output, grid, sites, pairs, attrs={
+        "constellation": c.description, "routing": net.routing.name, "attachment": net.attachment.name,
+        "min_elevation_deg": elev, "leosim_version": __version__,
+    })
+    with _progress(grid.n_steps, "routing") as prog:
+        task = prog.add_task("routing", total=grid.n_steps)
+        run_pairs(net, grid, pairs, writer.write, workers=workers or default_workers(),
+                  progress=lambda n: prog.advance(task, n))
+    writer.close()
+    err.print(f"wrote {output}: {grid.n_steps} steps x {len(pairs)} pairs")
+
+
+# --------------------------------------------------------------------------- demo
+@app.command("demo")
+def demo_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the CSV and the PNG plot.")] = Path("leosim-demo"),
+    duration: DurationOpt = "10min",
+    step: StepOpt = "1s",
+    constellation: ConstellationOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """RTT over the next 10 minutes between well-known city pairs over Starlink; table + plot."""
+    from .demo import run_demo
+
+    c = _constellation(constellation, None)
+    run_demo(c, output, duration, step, workers, out, err)
+
+
+def main() -> None:
+    """Entry point: run the app, turning the package's errors into one-line messages."""
+    try:
+        app(standalone_mode=False)
+    except LeosimError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except __import__("click").exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except __import__("click").exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()
