@@ -46,12 +46,8 @@ __all__ = [
 
 # The official layouts, as python-sgp4 prints them (sgp4/io.py): N a digit, A a letter
 # or digit, C the classification, + a sign or space, - an exponent sign.
-TLE_LINE1_LAYOUT = (
-    "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN +.NNNNNNNN +NNNNN-N +NNNNN-N N NNNNN"
-)
-TLE_LINE2_LAYOUT = (
-    "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNNNNNNN"
-)
+TLE_LINE1_LAYOUT = "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN +.NNNNNNNN +NNNNN-N +NNNNN-N N NNNNN"
+TLE_LINE2_LAYOUT = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNNNNNNN"
 TLE_LINE_LENGTH = 69
 
 # OMM fields every record must carry (CelesTrak FORMAT=json / FORMAT=csv names), with
@@ -115,8 +111,7 @@ _CATALOGUE = re.compile(r"[0-9]{5}|[A-HJ-NP-Z][0-9]{4}")
 _CATALOGUE_EXPECTED = "5 digits, or a letter other than I and O then 4 digits (alpha-5)"
 _EXPONENTIAL = re.compile(r"[ +-][0-9]{5}[+-][0-9]")
 _EXPONENTIAL_EXPECTED = (
-    "+NNNNN-N: a sign or space, 5 digits (decimal point assumed before them),"
-    " the exponent's sign and digit"
+    "+NNNNN-N: a sign or space, 5 digits (decimal point assumed before them), the exponent's sign and digit"
 )
 _ANGLE = re.compile(r" *[0-9]+\.[0-9]{4}")
 _ANGLE_EXPECTED = "NNN.NNNN degrees: up to 3 digits, '.', 4 digits"
@@ -152,17 +147,13 @@ _LINE1_FIELDS: tuple[_Field, ...] = (
         "+.NNNNNNNN: a sign or space, '.', 8 digits",
     ),
     _space(44),
-    _Field(
-        45, 52, "second derivative of mean motion", _EXPONENTIAL, _EXPONENTIAL_EXPECTED
-    ),
+    _Field(45, 52, "second derivative of mean motion", _EXPONENTIAL, _EXPONENTIAL_EXPECTED),
     _space(53),
     _Field(54, 61, "BSTAR drag term", _EXPONENTIAL, _EXPONENTIAL_EXPECTED),
     _space(62),
     _Field(63, 63, "ephemeris type", re.compile(r"[0-9 ]"), "a digit or a space"),
     _space(64),
-    _Field(
-        65, 68, "element set number", _RIGHT_ALIGNED, "up to 4 digits, right-aligned"
-    ),
+    _Field(65, 68, "element set number", _RIGHT_ALIGNED, "up to 4 digits, right-aligned"),
     _Field(69, 69, "checksum", _DIGIT, "a digit"),
 )
 
@@ -193,16 +184,12 @@ _LINE2_FIELDS: tuple[_Field, ...] = (
         re.compile(r" *[0-9]+\.[0-9]{8}"),
         "NN.NNNNNNNN revolutions per day: up to 2 digits, '.', 8 digits",
     ),
-    _Field(
-        64, 68, "revolution number", _RIGHT_ALIGNED, "up to 5 digits, right-aligned"
-    ),
+    _Field(64, 68, "revolution number", _RIGHT_ALIGNED, "up to 5 digits, right-aligned"),
     _Field(69, 69, "checksum", _DIGIT, "a digit"),
 )
 
 # Weight of each byte in the checksum: ASCII digits their value, '-' one, the rest zero.
-_CHECKSUM_WEIGHTS = bytes(
-    (c - 48) if 48 <= c <= 57 else 1 if c == 45 else 0 for c in range(256)
-)
+_CHECKSUM_WEIGHTS = bytes((c - 48) if 48 <= c <= 57 else 1 if c == 45 else 0 for c in range(256))
 
 
 def tle_checksum(line: str) -> int:
@@ -232,16 +219,11 @@ def _tle_line_error(
     layout = TLE_LINE1_LAYOUT if line_no == 1 else TLE_LINE2_LAYOUT
     carets = " " * (first_col - 1) + "^" * (last_col - first_col + 1)
     return ElementSetError(
-        f"{where}: TLE line {line_no} {problem}\n"
-        f"layout: {layout}\n"
-        f"found:  {_printable(line)}\n"
-        f"        {carets}"
+        f"{where}: TLE line {line_no} {problem}\nlayout: {layout}\nfound:  {_printable(line)}\n        {carets}"
     )
 
 
-def _check_tle_line(
-    where: str, line_no: int, line: str, allow_trailing: bool, verify_checksum: bool
-) -> str:
+def _check_tle_line(where: str, line_no: int, line: str, allow_trailing: bool, verify_checksum: bool) -> str:
     """Check one TLE line (trailing whitespace already removed); return its 69 columns.
 
     Checks run left to right so the first wrong column is the one reported: the line
@@ -264,8 +246,7 @@ def _check_tle_line(
             where,
             line_no,
             line,
-            f"is {length} characters long but must be {TLE_LINE_LENGTH}"
-            " (trailing spaces aside)",
+            f"is {length} characters long but must be {TLE_LINE_LENGTH} (trailing spaces aside)",
             length + 1,
             TLE_LINE_LENGTH,
         )
@@ -281,8 +262,7 @@ def _check_tle_line(
                 where,
                 line_no,
                 line,
-                f"is {length} characters long but must be {TLE_LINE_LENGTH}"
-                f" (trailing spaces aside){hint}",
+                f"is {length} characters long but must be {TLE_LINE_LENGTH} (trailing spaces aside){hint}",
                 TLE_LINE_LENGTH + 1,
                 length,
             )
@@ -301,10 +281,7 @@ def _check_tle_line(
         if field.pattern.fullmatch(line, field.first_col - 1, field.last_col) is None:
             value = line[field.first_col - 1 : field.last_col]
             if not field.name:
-                problem = (
-                    f"has {value!r} in column {field.first_col} but the layout has a"
-                    " space there"
-                )
+                problem = f"has {value!r} in column {field.first_col} but the layout has a space there"
             else:
                 columns = (
                     f"column {field.first_col}"
@@ -312,9 +289,7 @@ def _check_tle_line(
                     else f"columns {field.first_col}-{field.last_col}"
                 )
                 problem = f"{field.name} ({columns}) is {value!r} but expected {field.expected}"
-            raise _tle_line_error(
-                where, line_no, line, problem, field.first_col, field.last_col
-            )
+            raise _tle_line_error(where, line_no, line, problem, field.first_col, field.last_col)
     if verify_checksum:
         computed = tle_checksum(line)
         if computed != ord(line[68]) - 48:
@@ -335,8 +310,7 @@ def _check_tle_line(
                 where,
                 line_no,
                 line,
-                f"epoch day of year (columns 21-32) is {line[20:32]!r} but expected"
-                " 1 to 366.99999999",
+                f"epoch day of year (columns 21-32) is {line[20:32]!r} but expected 1 to 366.99999999",
                 21,
                 32,
             )
@@ -358,9 +332,7 @@ def _parse_tle_lines(
 ) -> list[ElementRecord]:
     """Read TLE records from ``lines``, the first of which is line ``first_line_number``."""
     significant = [
-        (number, line.rstrip())
-        for number, line in enumerate(lines, first_line_number)
-        if _is_significant(line)
+        (number, line.rstrip()) for number, line in enumerate(lines, first_line_number) if _is_significant(line)
     ]
     records: list[ElementRecord] = []
     i = 0
@@ -371,9 +343,7 @@ def _parse_tle_lines(
         # A record starts with line 1, or with a name line. A line followed directly by
         # a line 2 must itself be a line 1 (even if misnumbered), so that a mistake in
         # its first column is reported on the right line.
-        is_line1 = text.startswith("1 ") or (
-            following.startswith("2 ") and text[1:2] == " "
-        )
+        is_line1 = text.startswith("1 ") or (following.startswith("2 ") and text[1:2] == " ")
         if is_line1:
             name, record_number = "", number
         else:
@@ -386,35 +356,27 @@ def _parse_tle_lines(
                     " expected TLE line 1 and line 2 to follow it"
                 )
             number, text = significant[i]
-        line1 = _check_tle_line(
-            f"{source}:{number}", 1, text, allow_trailing, verify_checksum
-        )
+        line1 = _check_tle_line(f"{source}:{number}", 1, text, allow_trailing, verify_checksum)
         line1_number = number
         i += 1
         if i == count:
             raise ElementSetError(
-                f"{source}:{line1_number}: file ends after TLE line 1; expected"
-                " line 2 of the same TLE to follow it"
+                f"{source}:{line1_number}: file ends after TLE line 1; expected line 2 of the same TLE to follow it"
             )
         number, text = significant[i]
-        line2 = _check_tle_line(
-            f"{source}:{number}", 2, text, allow_trailing, verify_checksum
-        )
+        line2 = _check_tle_line(f"{source}:{number}", 2, text, allow_trailing, verify_checksum)
         i += 1
         if line1[2:7] != line2[2:7]:
             raise _tle_line_error(
                 f"{source}:{number}",
                 2,
                 text,
-                f"catalogue number is {line2[2:7]!r} but line 1"
-                f" ({source}:{line1_number}) says {line1[2:7]!r}",
+                f"catalogue number is {line2[2:7]!r} but line 1 ({source}:{line1_number}) says {line1[2:7]!r}",
                 3,
                 7,
             )
         satrec = Satrec.twoline2rv(line1, line2)
-        records.append(
-            ElementRecord(name, satrec.satnum, satrec, f"{source}:{record_number}")
-        )
+        records.append(ElementRecord(name, satrec.satnum, satrec, f"{source}:{record_number}"))
     return records
 
 
@@ -445,9 +407,7 @@ def parse_tle_text(
     >>> parse_tle_text("# only a comment\\n")
     []
     """
-    return _parse_tle_lines(
-        text.split("\n"), source, 1, allow_trailing, verify_checksum
-    )
+    return _parse_tle_lines(text.split("\n"), source, 1, allow_trailing, verify_checksum)
 
 
 # ---------------------------------------------------------------------------------
@@ -459,28 +419,18 @@ def _read_text(path: str | os.PathLike[str]) -> str:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise ElementSetError(
-            f"cannot read element file '{path}': no such file"
-        ) from None
+        raise ElementSetError(f"cannot read element file '{path}': no such file") from None
     except IsADirectoryError:
-        raise ElementSetError(
-            f"cannot read element file '{path}': it is a directory, expected a file"
-        ) from None
+        raise ElementSetError(f"cannot read element file '{path}': it is a directory, expected a file") from None
     except PermissionError:
-        raise ElementSetError(
-            f"cannot read element file '{path}': permission denied"
-        ) from None
+        raise ElementSetError(f"cannot read element file '{path}': permission denied") from None
     except OSError as exc:
-        raise ElementSetError(
-            f"cannot read element file '{path}': {exc.strerror or exc}"
-        ) from None
+        raise ElementSetError(f"cannot read element file '{path}': {exc.strerror or exc}") from None
     if data[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise ElementSetError(
-                f"cannot read element file '{path}': its gzip data is corrupt ({exc})"
-            ) from None
+            raise ElementSetError(f"cannot read element file '{path}': its gzip data is corrupt ({exc})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -535,8 +485,7 @@ def _omm_number(record: dict[str, Any], key: str, source: str) -> float:
             pass
     if not math.isfinite(number):
         raise ElementSetError(
-            f"{source}: OMM field {key} is {value!r} but expected a number"
-            f" ({OMM_NUMBER_FIELDS[key]})"
+            f"{source}: OMM field {key} is {value!r} but expected a number ({OMM_NUMBER_FIELDS[key]})"
         )
     return number
 
@@ -548,9 +497,7 @@ def _omm_integer(record: dict[str, Any], key: str, source: str, expected: str) -
         return value
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         return int(value.strip())
-    raise ElementSetError(
-        f"{source}: OMM field {key} is {value!r} but expected {expected}"
-    )
+    raise ElementSetError(f"{source}: OMM field {key} is {value!r} but expected {expected}")
 
 
 def _omm_catalogue_number(record: dict[str, Any], source: str) -> int:
@@ -609,18 +556,12 @@ def _omm_record(record: Any, source: str) -> ElementRecord:
             f" {', '.join(missing)}; expected all of {', '.join(OMM_REQUIRED_FIELDS)}"
         )
     norad_id = _omm_catalogue_number(record, source)
-    fields: dict[str, Any] = {
-        key: _omm_number(record, key, source) for key in OMM_NUMBER_FIELDS
-    }
+    fields: dict[str, Any] = {key: _omm_number(record, key, source) for key in OMM_NUMBER_FIELDS}
     fields["EPOCH"] = _omm_epoch(record, source)
     for key, default in _OMM_OPTIONAL_INTEGERS.items():
         present = record.get(key) not in (None, "")
-        fields[key] = (
-            _omm_integer(record, key, source, "an integer") if present else default
-        )
-    fields["CLASSIFICATION_TYPE"] = str(
-        record.get("CLASSIFICATION_TYPE") or "U"
-    ).strip()
+        fields[key] = _omm_integer(record, key, source, "an integer") if present else default
+    fields["CLASSIFICATION_TYPE"] = str(record.get("CLASSIFICATION_TYPE") or "U").strip()
     fields["OBJECT_ID"] = str(record.get("OBJECT_ID") or "").strip()
     # sgp4 keeps catalogue numbers in alpha-5, which ends at 339999; beyond it the
     # Satrec gets 0 and the record's norad_id keeps the real number.
@@ -628,9 +569,7 @@ def _omm_record(record: Any, source: str) -> ElementRecord:
     satrec = Satrec()
     omm.initialize(satrec, fields)
     name = record.get("OBJECT_NAME")
-    return ElementRecord(
-        "" if name is None else str(name).strip(), norad_id, satrec, source
-    )
+    return ElementRecord("" if name is None else str(name).strip(), norad_id, satrec, source)
 
 
 def _json_kind(value: Any) -> str:
@@ -657,9 +596,7 @@ def _omm_json_from_text(text: str, path: str) -> list[ElementRecord]:
             f"{path}: the file holds a {_json_kind(data)} but expected a JSON list of"
             " OMM records (CelesTrak FORMAT=json)"
         )
-    return [
-        _omm_record(record, f"{path}[{index}]") for index, record in enumerate(data)
-    ]
+    return [_omm_record(record, f"{path}[{index}]") for index, record in enumerate(data)]
 
 
 def read_omm_json(path: str | os.PathLike[str]) -> list[ElementRecord]:
@@ -695,10 +632,7 @@ def _omm_csv_from_text(text: str, path: str) -> list[ElementRecord]:
         surplus = row.pop(None, None) or []  # type: ignore[call-overload]
         n_values = sum(value is not None for value in row.values()) + len(surplus)
         if n_values != len(header):
-            raise ElementSetError(
-                f"{source}: CSV row has {n_values} values but the header has"
-                f" {len(header)} columns"
-            )
+            raise ElementSetError(f"{source}: CSV row has {n_values} values but the header has {len(header)} columns")
         records.append(_omm_record(row, source))
     return records
 
@@ -721,9 +655,7 @@ def _hypatia_from_text(text: str, path: str) -> tuple[list[ElementRecord], int, 
     lines = text.split("\n")
     header = lines[0].strip()
     parts = header.split()
-    if len(parts) != 2 or not all(
-        p.isascii() and p.isdigit() and int(p) > 0 for p in parts
-    ):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
         raise ElementSetError(
             f"{path}:1: Hypatia header is {header!r} but expected two positive integers"
             " 'N_ORBITS N_SATS_PER_ORBIT', such as '72 22'"

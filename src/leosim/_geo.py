@@ -193,3 +193,53 @@ def chord_min_radius_m(a_xyz_m: np.ndarray, b_xyz_m: np.ndarray) -> np.ndarray:
 
 # Speed of light in fibre (m/s).
 C_FIBRE_M_S = SPEED_OF_LIGHT_M_S / FIBRE_INDEX
+
+
+def visible_candidates(
+    site_xyz_m: np.ndarray,
+    sat_xyz_m: np.ndarray,
+    *,
+    min_elevation_deg: float | None = None,
+    max_range_m: float | None = None,
+    margin_deg: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(site, satellite) index pairs that may be visible: a cheap, conservative cull.
+
+    A satellite can only be above the mask when the Earth-central angle between it and
+    the site is at most the coverage angle for the highest satellite and the lowest
+    site; ``margin_deg`` covers the difference between the geodetic vertical and the
+    geocentric radius (under 0.2 deg). One small matrix product instead of the full
+    geometry of every pair: the exact test then runs on the candidates only.
+    """
+    site = np.asarray(site_xyz_m, dtype=np.float64)
+    sat = np.asarray(sat_xyz_m, dtype=np.float64)
+    r_site = np.linalg.norm(site, axis=1)
+    r_sat = np.linalg.norm(sat, axis=1)
+    ok = np.isfinite(r_sat)
+    if not ok.any() or len(site) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    rs = np.array([r_site.min(), r_site.max()])[:, None]
+    rt = np.array([np.nanmin(r_sat), np.nanmax(r_sat)])[None, :]
+    if max_range_m is not None:
+        cos_lam = (rs**2 + rt**2 - max_range_m**2) / (2 * rs * rt)
+        lam = np.arccos(np.clip(cos_lam, -1.0, 1.0)).max()
+    else:
+        e = np.radians(min_elevation_deg or 0.0)
+        lam = (np.arccos(np.clip(rs * np.cos(e) / rt, -1.0, 1.0)) - e).max()
+    lam = min(lam + np.radians(margin_deg), np.pi)
+    unit_sat = np.where(ok[:, None], sat / np.where(ok, r_sat, 1.0)[:, None], 0.0)
+    cos_angle = (site / r_site[:, None]) @ unit_sat.T
+    rows, cols = np.nonzero(cos_angle >= np.cos(lam))
+    keep = ok[cols]
+    return rows[keep], cols[keep]
+
+
+def pair_geometry(
+    site_xyz_m: np.ndarray, site_up: np.ndarray, sat_xyz_m: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sine of the elevation and range (m) for listed (site, satellite) pairs."""
+    d = sat_xyz_m[cols] - site_xyz_m[rows]
+    rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+    sin_el = np.einsum("ij,ij->i", d, site_up[rows]) / rng
+    return sin_el, rng

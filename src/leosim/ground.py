@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
@@ -811,14 +811,7 @@ def resolve_place(
             return city.site(kind)
     starlink = _starlink_names().get(key)
     if starlink is not None:
-        return Site(
-            starlink.name,
-            starlink.latitude_deg,
-            starlink.longitude_deg,
-            starlink.altitude_m,
-            kind,
-            starlink.country,
-        )
+        return replace(starlink, kind=kind)
     raise PlaceError(_unknown_place_message(text, sites))
 
 
@@ -837,7 +830,9 @@ def _qualified_city(index: _CityIndex, city_key: str, qualifier: str) -> _City |
 
 def _unknown_place_message(text: str, sites: GroundSegment | None) -> str:
     from_sites = (
-        f", a site name from the given ground segment ({_count_sites(len(sites))})" if sites is not None else ""
+        f", a site name from the given ground segment ({_count_sites(len(sites))})"
+        if sites is not None
+        else ""
     )
     expected = (
         "a city name such as 'Kyiv' or 'Portland, ME', LAT,LON or LAT,LON,ALT_M in degrees and metres "

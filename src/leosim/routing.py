@@ -29,7 +29,8 @@ from ._geo import (
     ISL_MIN_ALTITUDE_M,
     SPEED_OF_LIGHT_M_S,
     chord_min_radius_m,
-    sin_elevation_and_range,
+    pair_geometry,
+    visible_candidates,
     geodetic_to_ecef,
     great_circle_m,
     up_vectors,
@@ -277,24 +278,40 @@ class Network:
             return (self.links.max_gsl_length_m - rng) / self.links.max_gsl_length_m
         return sin_el - np.sin(np.radians(min_el_deg))
 
+    def _site_geometry(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
+        """Dense ``(n_sites, n_sats)`` sin(elevation), range and visibility margin.
+
+        Only pairs that pass the cheap cull (:func:`visible_candidates`) get exact
+        geometry; every other pair is certainly below the mask and gets sin(el) = -1,
+        range = inf and a negative margin.
+        """
+        L = self.links.max_gsl_length_m
+        rows, cols = visible_candidates(xyz, sat_xyz, min_elevation_deg=min_el_deg, max_range_m=L)
+        s, r = pair_geometry(xyz, up, sat_xyz, rows, cols)
+        shape = (len(xyz), len(sat_xyz))
+        sin_el = np.full(shape, -1.0)
+        rng = np.full(shape, np.inf)
+        sin_el[rows, cols] = s
+        rng[rows, cols] = r
+        margin = np.full(shape, -2.0)
+        margin[rows, cols] = self._gsl_margin(s, r, min_el_deg)
+        return sin_el, rng, margin
+
     def endpoint_geometry(self, sat_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """sin(elevation), range (m), margin for terminals x satellites at one instant."""
+        """sin(elevation), range (m), visibility margin for terminals x satellites at one instant."""
         g = self._ground
         ti = g["term_idx"]
-        sin_el, rng = sin_elevation_and_range(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz)
-        return sin_el, rng, self._gsl_margin(sin_el, rng, self.links.min_elevation_deg)
+        return self._site_geometry(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, self.links.min_elevation_deg)
 
     def chunk_context(self, t_unix_s: np.ndarray) -> ChunkContext:
         def geometry(t: np.ndarray, sats: np.ndarray | None):
             times = (np.asarray(t) * 1e9).round().astype("datetime64[ns]")
             pos = self.constellation.positions(times, sat_index=sats)
-            g = self._ground
-            ti = g["term_idx"]
             sin_out, margin_out = [], []
             for k in range(len(times)):
-                s, rng = sin_elevation_and_range(g["ep_xyz"][ti], g["ep_up"][ti], pos[k])
+                s, _, m = self.endpoint_geometry(pos[k])
                 sin_out.append(s)
-                margin_out.append(self._gsl_margin(s, rng, self.links.min_elevation_deg))
+                margin_out.append(m)
             return np.array(sin_out), np.array(margin_out)
 
         return ChunkContext(t_unix_s=t_unix_s, geometry=geometry)
@@ -379,8 +396,7 @@ class Network:
             w_l += [wd, wd]
             # gateways: any visible satellite
             if o["G"]:
-                gel, grng = sin_elevation_and_range(g["gw_xyz"], g["gw_up"], pos)
-                gm = self._gsl_margin(gel, grng, self.links.gateway_min_elevation_deg)
+                gel, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
                 gr, gc = free_gw.choose(None, StepGeometry(t_unix[k], gel, grng, gm >= 0))
                 gw_w = grng[gr, gc] / C
                 rows_l += [gc]
