@@ -161,36 +161,95 @@ def plus_grid_pairs(constellation) -> np.ndarray:
     """Laser-link pairs ``(n_isl, 2)`` of the +Grid pattern (each satellite: 2 intra-plane
     and up to 2 inter-plane neighbours), ``a < b``, no duplicates.
 
-    Walker shells use the exact formula. Recovered structures link consecutive slots in a
-    plane (a ring) and match each plane with the next plane of its shell by RAAN, one to
-    one, by closest argument of latitude at the reference instant.
+    Walker shells use the exact formula. Real element sets use the geometry at the
+    reference instant instead of plane labels, which real data gets wrong often enough
+    to matter (a plane split in two by a small altitude difference, a plane with gaps):
+    within its recovered shell, each satellite looks for its nearest neighbour ahead,
+    behind, to the left and to the right (along-track or cross-track, whichever
+    dominates the offset), and a link is made where two satellites choose each other.
     """
     c = constellation
     if c.is_walker:
         pairs = _walker_plus_grid(c.shell, c.plane, c.slot, c.shells)
     else:
-        epochs = np.array([s.jdsatepoch + s.jdsatepochF for s in c.satrecs])
-        t_ref = float(np.median(epochs))
-        jd0 = float(np.floor(t_ref - 0.5) + 0.5)
-        _, raan, u = orbital_angles(c.satrecs, (jd0, t_ref - jd0))
-        pairs_list: list[tuple[int, int]] = []
-        for k in np.unique(c.shell[c.shell >= 0]):
-            planes = np.unique(c.plane[c.shell == k])
-            members = {q: np.flatnonzero(c.plane == q) for q in planes}
-            members = {q: m[np.argsort(c.slot[m])] for q, m in members.items()}
-            for q in planes:
-                m = members[q]
-                if len(m) > 1:
-                    pairs_list += list(zip(m.tolist(), np.roll(m, -1).tolist()))
-            if len(planes) > 1:
-                for a, b in zip(planes, np.roll(planes, -1)):
-                    ma, mb = members[a], members[b]
-                    spacing = 360.0 / max(min(len(ma), len(mb)), 1)
-                    pairs_list += _match_planes(ma, u[ma], mb, u[mb], max_du=0.75 * spacing)
-        pairs = np.array(pairs_list, dtype=np.int64).reshape(-1, 2)
+        pairs = _quadrant_grid(c)
     pairs = np.sort(pairs, axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     return np.unique(pairs, axis=0)
+
+
+def _quadrant_grid(c, n_neighbours: int = 24, plane_angle_deg: float = 1.5, co_moving_deg: float = 20.0) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    from ._geo import max_isl_length_m
+
+    epochs = np.array([s.jdsatepoch + s.jdsatepochF for s in c.satrecs])
+    t_ref = float(np.median(epochs))
+    jd0 = float(np.floor(t_ref - 0.5) + 0.5)
+    e, r, v = SatrecArray(list(c.satrecs)).sgp4(np.array([jd0]), np.array([t_ref - jd0]))
+    r, v = r[:, 0, :], v[:, 0, :]
+    out = []
+    for k in np.unique(c.shell[c.shell >= 0]):
+        idx = np.flatnonzero((c.shell == k) & (e[:, 0] == 0))
+        if len(idx) < 2:
+            continue
+        rk, vk = r[idx], v[idx]
+        alt_m = float(np.median(np.linalg.norm(rk, axis=1))) * 1e3 - 6371e3
+        reach_km = max_isl_length_m(max(alt_m, 100e3)) / 1e3
+        kq = min(n_neighbours + 1, len(idx))
+        dist, nb = cKDTree(rk).query(rk, k=kq, distance_upper_bound=reach_km)
+        dist, nb = dist[:, 1:], nb[:, 1:]
+        nb_safe = np.where(np.isfinite(dist), nb, 0)
+        v_hat = vk / np.linalg.norm(vk, axis=1)[:, None]
+        # only co-moving neighbours: a satellite crossing on the other half of its orbit
+        # (ascending meets descending near the turning latitudes) is close for a moment
+        valid = np.isfinite(dist) & (np.einsum("ijk,ik->ij", v_hat[nb_safe], v_hat) >= np.cos(np.radians(co_moving_deg)))
+        d = rk[nb_safe] - rk[:, None, :]
+        h = np.cross(rk, vk)
+        h_hat = h / np.linalg.norm(h, axis=1)[:, None]
+        along = np.einsum("ijk,ik->ij", d, v_hat)
+        cross = np.einsum("ijk,ik->ij", d, h_hat)
+        # same plane when the orbit normals are within plane_angle_deg; quadrant 0 ahead
+        # and 1 behind in the same plane, 2 left (+normal side) and 3 right otherwise
+        same_plane = np.einsum("ijk,ik->ij", h_hat[nb_safe], h_hat) >= np.cos(np.radians(plane_angle_deg))
+        quad = np.where(same_plane, np.where(along >= 0, 0, 1), np.where(cross >= 0, 2, 3))
+        choice = np.full((len(idx), 4), -1, dtype=np.int64)
+        for q in range(4):
+            dq = np.where(valid & (quad == q), dist, np.inf)
+            j = np.argmin(dq, axis=1)
+            has = np.isfinite(dq[np.arange(len(idx)), j])
+            choice[has, q] = nb[has, j[has]]
+        opposite = np.array([1, 0, 3, 2])
+        degree = np.zeros(len(idx), dtype=np.int64)
+        for q in (0, 2):  # each mutual pair once: ahead<->behind, left<->right
+            a = np.flatnonzero(choice[:, q] >= 0)
+            b = choice[a, q]
+            mutual = choice[b, opposite[q]] == a
+            out.append(np.stack([idx[a[mutual]], idx[b[mutual]]], axis=1))
+            np.add.at(degree, a[mutual], 1)
+            np.add.at(degree, b[mutual], 1)
+        # then the one-sided choices, shortest first, while both ends have a free laser
+        a_all = np.repeat(np.arange(len(idx)), 4)
+        b_all = choice.ravel()
+        keep = b_all >= 0
+        a_all, b_all = a_all[keep], b_all[keep]
+        length = np.linalg.norm(rk[a_all] - rk[b_all], axis=1)
+        linked = {(int(x), int(y)) for arr in out[-2:] for x, y in zip(*np.sort(arr, axis=1).T)}
+        extra = []
+        for i in np.argsort(length, kind="stable"):
+            x, y = int(a_all[i]), int(b_all[i])
+            key = (int(idx[min(x, y)]), int(idx[max(x, y)]))
+            if key in linked or degree[x] >= 4 or degree[y] >= 4:
+                continue
+            linked.add(key)
+            degree[x] += 1
+            degree[y] += 1
+            extra.append(key)
+        if extra:
+            out.append(np.array(extra, dtype=np.int64))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.concatenate(out).astype(np.int64)
 
 
 def read_isl_file(path, n_sats: int) -> np.ndarray:

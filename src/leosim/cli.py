@@ -32,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
+if not out.is_terminal:  # piped or captured: wide enough for the tables, never wrapped
+    out.width = 200
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ._errors import ParameterError
 from ._geo import (
@@ -387,7 +387,15 @@ class Network:
                 n_isl_up[k] = int(up.sum())
             # terminals
             sin_el, rng, margin = self.endpoint_geometry(pos)
-            step = StepGeometry(t_unix[k], sin_el, rng, margin >= 0)
+            visible = margin >= 0
+            gw_visible = None
+            if o["G"]:
+                gel, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
+                gw_visible = gm >= 0
+            if not isinstance(self.attachment, Free):
+                # a policy that picks one satellite must pick one that can carry traffic on
+                visible &= self._usable(isl[up] if len(isl) else isl, gw_visible)[None, :]
+            step = StepGeometry(t_unix[k], sin_el, rng, visible)
             er, sc = self.attachment.choose(state, step)
             e_idx = g["term_idx"][er]
             wd = rng[er, sc] / C
@@ -396,8 +404,7 @@ class Network:
             w_l += [wd, wd]
             # gateways: any visible satellite
             if o["G"]:
-                gel, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
-                gr, gc = free_gw.choose(None, StepGeometry(t_unix[k], gel, grng, gm >= 0))
+                gr, gc = free_gw.choose(None, StepGeometry(t_unix[k], gel, grng, gw_visible))
                 gw_w = grng[gr, gc] / C
                 rows_l += [gc]
                 cols_l += [o["gw_in"] + gr]
@@ -434,6 +441,7 @@ class Network:
                 one_way[fo] = d_ab * FIBRE_INDEX / C
                 length_m[fo] = d_ab
                 hop[fo] = 1
+            one_way[~np.isfinite(one_way)] = np.nan
             rtt[k] = 2.0 * one_way
             length[k] = length_m
             hops[k] = np.where(np.isfinite(one_way), hop, 0)
@@ -453,6 +461,25 @@ class Network:
                     step_paths.append(nodes)
                 paths.append(step_paths)
         return ChunkResult(rtt, length, hops, phash, paths, n_isl_up)
+
+    def _usable(self, isl_up: np.ndarray, gw_visible: np.ndarray | None) -> np.ndarray:
+        """Satellites that can carry a terminal's traffic on, at one step.
+
+        With laser links: satellites of the largest laser-connected component (shells
+        are not cross-linked, and a satellite still raising its orbit has no links; a
+        terminal served by either could reach nobody). With gateways: satellites that
+        see one. Hybrid routing accepts either.
+        """
+        S = self.constellation.n_sats
+        usable = np.zeros(S, dtype=bool)
+        if self.routing.isl and len(isl_up):
+            adj = sp.coo_matrix((np.ones(len(isl_up)), (isl_up[:, 0], isl_up[:, 1])), shape=(S, S))
+            _, labels = connected_components(adj, directed=False)
+            sizes = np.bincount(labels)
+            usable |= labels == np.argmax(sizes)
+        if (self.routing.gateway_relay or self.routing.fibre_relay) and gw_visible is not None:
+            usable |= gw_visible.any(axis=0)
+        return usable
 
     def _walk(self, dist, pred, src_row, src_node, target, want_paths):
         """Follow predecessors back from each target, all pairs at once.
