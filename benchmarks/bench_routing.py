@@ -59,6 +59,7 @@ N_CITIES = 100
 HIST_BIN_MS = 0.01  # resolution of the running RTT median
 HIST_MAX_MS = 2000.0
 GOAL_RTF = 1.0
+_BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # --------------------------------------------------------------------------- memory
@@ -398,7 +399,7 @@ def compare_networkx(case: Case, args, one_core_ms: float) -> dict:
     t0 = time.perf_counter()
     lengths = {int(s): nx.single_source_dijkstra_path_length(g, int(s), weight="weight") for s in sources}
     out["nx_dijkstra_s"] = time.perf_counter() - t0
-    nx_one_way = np.array([lengths[int(s)].get(int(t), np.inf) for s, t in zip(src_nodes, dst_nodes)])
+    nx_one_way = np.array([lengths[int(s)].get(int(t), np.inf) for s, t in zip(src_nodes, dst_nodes, strict=True)])
     out["nx_dijkstra_vs_leosim_step"] = out["nx_dijkstra_s"] / (one_core_ms / 1e3)
     out["nx_dijkstra_vs_leosim_dijkstra"] = out["nx_dijkstra_s"] / best
     out["nx_dijkstra_max_diff_s"] = _max_diff(nx_one_way, leosim_one_way)
@@ -505,9 +506,9 @@ def print_table(cases: list[Case]) -> None:
         ))
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print()
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     for r in rows:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
 
 
 def goal_verdict(cases: list[Case], args) -> dict | None:
@@ -537,16 +538,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fw-timeout", type=float, default=300.0, help="time budget for one Floyd-Warshall, s (default 300)")
     p.add_argument("--breakdown-steps", type=int, default=50, help="steps of the one-core timing and breakdown (default 50)")
     p.add_argument("--json", metavar="FILE", default=None, help="also write the figures to FILE as JSON")
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="cap BLAS/OpenMP threads (sets OPENBLAS_NUM_THREADS etc. and restarts; default: leave as is)")
     args = p.parse_args(argv)
+    if args.blas_threads is not None and argv is None:
+        want = str(args.blas_threads)
+        if any(os.environ.get(v) != want for v in _BLAS_ENV):
+            # the thread pools are sized when numpy loads: restart with the limits set
+            os.environ.update(dict.fromkeys(_BLAS_ENV, want))
+            os.execv(sys.executable, [sys.executable, *sys.argv])
     parse_duration(args.duration)
     parse_duration(args.step, what="step")
     if args.workers < 1:
         p.error("--workers must be at least 1")
 
     keys = [args.only] if args.only else list(PRESETS)
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
+    blas = ", ".join(f"{v}={os.environ[v]}" for v in _BLAS_ENV if v in os.environ) or "BLAS threads not capped"
     print(f"leosim routing benchmark, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
-          f"python {platform.python_version()}, numpy {np.__version__}")
+          f"python {platform.python_version()}, numpy {np.__version__}, {blas}")
     cases = [build_case(k, args) for k in keys]
     # engine runs first, so that no earlier phase (Floyd-Warshall's child) sets the
     # lifetime peaks that getrusage reports
@@ -569,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                         "numpy": np.__version__, "scipy": __import__("scipy").__version__},
             "args": vars(args),
+            "blas_env": {v: os.environ.get(v) for v in _BLAS_ENV},
             "goal": verdict,
             "results": {c.preset: {"setup_s": c.setup_s, "n_sats": c.network.constellation.n_sats,
                                    "n_cities": len(c.network.endpoints), "n_pairs": len(c.pairs), **c.results}
