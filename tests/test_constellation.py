@@ -1,0 +1,565 @@
+"""Tests of constellations: SGP4 propagation, frames, Walker shells, structure recovery.
+
+Authorities, each named where it is used:
+
+- Vallado, Crawford, Hujsak & Kelso 2006, "Revisiting Spacetrack Report #3" (AIAA
+  2006-6753): the verification TLEs ``SGP4-VER.TLE`` and the expected TEME vectors
+  ``tcppver.out`` written by their C++ ``testcpp``, as python-sgp4 ships them;
+- skyfield (Rhodes) for TEME -> ITRS and WGS84 sub-points of real Starlink satellites;
+- closed forms of the Walker-delta pattern, and the FCC filings behind the presets
+  (SAT-MOD-20200417-00037 for Gen1, the December 2022 Gen2 grant).
+
+Tolerances are in metres, seconds or degrees, each with the reason it is not tighter.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sgp4.api import WGS72, Satrec
+
+from leosim._elements import parse_tle_text, read_tle_file, tle_checksum
+from leosim._errors import ConstellationError
+from leosim._structure import plus_grid_pairs, recover_structure
+from leosim.constellation import PRESET_NAMES, Constellation, Shell
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+VALLADO = DATA / "sgp4_verification"
+SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"
+
+needs_vallado = pytest.mark.skipif(
+    not (VALLADO / "SGP4-VER.TLE").is_file() or not (VALLADO / "tcppver.out").is_file(),
+    reason=f"Vallado's SGP4 verification files are missing from {VALLADO} (the shared data folder beside the repository)",
+)
+needs_supgp = pytest.mark.skipif(
+    not SUPGP_TLE.is_file(),
+    reason=f"the CelesTrak supplemental Starlink TLEs {SUPGP_TLE} are missing (the shared data folder beside the repository)",
+)
+
+NS_PER_S = 1_000_000_000
+# WGS72 equatorial radius: SGP4's own, from which Walker altitudes are measured.
+WGS72_RE_M = 6378135.0
+
+
+def seconds(values) -> np.ndarray:
+    """Offsets in seconds as timedelta64[ns] (rounded to the nanosecond)."""
+    return np.round(np.asarray(values, dtype=np.float64) * NS_PER_S).astype("timedelta64[ns]")
+
+
+# ------------------------------------------------------------------------------------
+# 1. Vallado's verification vectors
+
+
+def read_tcppver(path: Path) -> list[tuple[int, np.ndarray]]:
+    """``(norad, rows)`` per satellite of ``tcppver.out``; rows are tsince (min), r (km), v (km/s).
+
+    A line ``NORAD xx`` starts each satellite; each data line starts with tsince. The
+    first line of a satellite is short (7 numbers), the rest add orbital elements and
+    the date, which are not needed here.
+    """
+    cases: list[tuple[int, list[list[float]]]] = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) == 2 and fields[1] == "xx":
+            cases.append((int(fields[0]), []))
+        else:
+            assert cases and len(fields) >= 7, f"{path.name}:{lineno}: unexpected line {line!r}"
+            cases[-1][1].append([float(f) for f in fields[:7]])
+    return [(norad, np.array(rows, dtype=np.float64).reshape(-1, 7)) for norad, rows in cases]
+
+
+def testcpp_schedule(line2: str) -> list[float]:
+    """The tsince values (min) Vallado's testcpp prints for one TLE, in order.
+
+    Line 2 of SGP4-VER.TLE carries start, stop and step after column 69. testcpp prints
+    tsince = 0, then start, start + step, ... up to stop, then stop itself if the steps
+    missed it; it stops at the first SGP4 error (python-sgp4's
+    ``generate_satellite_output`` is the same loop).
+    """
+    start, stop, step = (float(f) for f in line2[69:].split())
+    out = [0.0]
+    t = start
+    while t <= stop:
+        if not (t == start == 0.0):
+            out.append(t)
+        t += step
+    if t - stop < step - 1e-6:
+        out.append(stop)
+    return out
+
+
+# python-sgp4's test allows 2e-7 km per coordinate against this file: C vs C++ arithmetic
+# (the deep-space case 20413 propagated 3.5 years differs by 1.2e-7 km). As a vector:
+VALLADO_TOL_M = math.sqrt(3) * 2e-7 * 1e3
+# Constellation.epochs converts each epoch to datetime64[ns] through float64: days since
+# 1970 (~1e4, spacing 1.8e-12 d = 157 ns) and then nanoseconds (~1.1e18, spacing 128 ns),
+# so an epoch can be off by up to 79 + 64 ns; the ns rounding itself is only 0.5 ns.
+# Measured: 128 ns for 23333, 26975 and 33334, 0 for the rest. A satellite moving at
+# 8.8 km/s covers 1.3 mm in 150 ns; the slack is applied per row with that row's speed.
+EPOCH_FLOAT_SLACK_S = 150e-9
+
+
+@pytest.fixture(scope="module")
+def vallado():
+    tle_path = VALLADO / "SGP4-VER.TLE"
+    records = read_tle_file(tle_path, allow_trailing=True, verify_checksum=False)
+    line2s = [line for line in tle_path.read_text().splitlines() if line.startswith("2 ")]
+    cases = read_tcppver(VALLADO / "tcppver.out")
+    return records, Constellation.from_records(records), line2s, cases
+
+
+@needs_vallado
+def test_vallado_verification_vectors(vallado):
+    """Every (satellite, tsince) row of tcppver.out, in TEME, through positions_teme."""
+    records, c, line2s, cases = vallado
+    assert len(records) == len(cases) == len(line2s) == 33
+    worst_m, worst_case = 0.0, None
+    failures = []  # (norad, tsince) where Vallado's testcpp stopped on an SGP4 error
+    previous_row = None
+    for i, ((norad, rows), line2) in enumerate(zip(cases, line2s)):
+        assert records[i].norad_id == norad, "tcppver.out and SGP4-VER.TLE list satellites in the same order"
+        schedule = testcpp_schedule(line2)
+        # Case 33334 fails at initialisation; testcpp then repeats the previous data line
+        # with tsince 0 (python-sgp4's "(Use previous data line)").
+        stale = previous_row is not None and len(rows) == 1 and np.array_equal(rows[0, 1:], previous_row[1:])
+        previous_row = rows[-1]
+        expected_times = [] if stale else rows[:, 0].tolist()
+        assert np.allclose(expected_times, schedule[: len(expected_times)], atol=1e-6)
+        failed_at = schedule[len(expected_times)] if len(expected_times) < len(schedule) else None
+        tsince = np.array(expected_times + ([failed_at] if failed_at is not None else []))
+        times = c.epochs[i] + seconds(tsince * 60.0)
+        r_m = c.positions_teme(times, sat_index=[i])  # must not raise, even where SGP4 fails
+        assert r_m.shape == (len(tsince), 1, 3)
+        r_m = r_m[:, 0, :]
+        if failed_at is not None:
+            failures.append((norad, failed_at))
+            assert np.isnan(r_m[-1]).all(), f"{norad} at tsince {failed_at} min: SGP4 fails there, expected NaN"
+            r_m = r_m[:-1]
+        if stale:
+            continue
+        err_m = np.linalg.norm(r_m - rows[:, 1:4] * 1e3, axis=1)
+        speed_m_s = np.linalg.norm(rows[:, 4:7], axis=1) * 1e3
+        tol_m = VALLADO_TOL_M + speed_m_s * EPOCH_FLOAT_SLACK_S
+        bad = ~(err_m <= tol_m)  # NaN counts as bad
+        assert not bad.any(), (
+            f"{norad}: tsince {rows[bad, 0].tolist()} min off by {err_m[bad].tolist()} m, allowed {tol_m[bad].tolist()} m"
+        )
+        if err_m.max() > worst_m:
+            worst_m, worst_case = float(err_m.max()), norad
+    # The seven error cases python-sgp4's own test expects, in file order (its error
+    # codes 1, 1, 6, 6, 4, 3, 6): eccentricity out of range, decay, negative semi-latus
+    # rectum, perturbed eccentricity out of range.
+    assert [n for n, _ in failures] == [22312, 28350, 28872, 29141, 33333, 33334, 20413]
+    # Measured 1.08 mm (23333, the 128 ns epoch rounding at 8.8 km/s); 7 um elsewhere.
+    assert worst_m < 2e-3, (worst_case, worst_m)
+
+
+@needs_vallado
+def test_vallado_decay_case_is_nan_not_an_exception(vallado):
+    """28872 decays ~55 min after epoch (Vallado's "mrt < 1"): NaN from then on, whole batch."""
+    records, c, _, _ = vallado
+    i = next(k for k, r in enumerate(records) if r.norad_id == 28872)
+    times = c.epochs[i] + seconds(np.arange(0, 120 * 60 + 1, 60.0))
+    r = c.positions_teme(times)  # all 33 satellites at once: one decay must not spoil the rest
+    gone = np.isnan(r[:, i, 0])
+    first = int(np.argmax(gone))
+    # testcpp printed 28872 up to tsince 50 min and stopped at 55 (error 6, decayed).
+    assert 50 < first <= 55 and gone[first:].all()
+    others = np.delete(np.arange(len(records)), [i, [k for k, r in enumerate(records) if r.norad_id == 33334][0]])
+    assert np.isfinite(r[:60, others]).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Constellation.epochs sums jd + fr and multiplies by 86400e9 in float64 (~1.8e18 ns, 256 ns apart), "
+    "so epochs are off by up to 256 ns; split whole days from the fraction (patch in the report)",
+)
+def test_epochs_exact_to_the_nanosecond():
+    """``epochs`` is documented as datetime64[ns]: each must be the Satrec's epoch to 1 ns."""
+    c = Constellation.preset("starlink-2026-05")
+    exact_ns = np.array(
+        [
+            round((Fraction(s.jdsatepoch) - Fraction(2440587.5) + Fraction(s.jdsatepochF)) * 86400 * NS_PER_S)
+            for s in c.satrecs
+        ],
+        dtype=np.int64,
+    )
+    assert np.abs(c.epochs.astype(np.int64) - exact_ns).max() <= 1
+
+
+# ------------------------------------------------------------------------------------
+# 2. skyfield as the oracle for Earth-fixed positions and sub-points
+
+
+def supgp_lines() -> dict[int, tuple[str, str]]:
+    """TLE lines of the snapshot by NORAD id, as skyfield wants them."""
+    lines = [line.rstrip() for line in SUPGP_TLE.read_text().splitlines() if line.strip()]
+    return {int(l1[2:7]): (l1, l2) for l1, l2 in zip(lines[1::3], lines[2::3])}
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> Constellation:
+    return Constellation.preset("starlink-2026-05")
+
+
+@pytest.fixture(scope="module")
+def skyfield_case(snapshot):
+    """~50 real satellites across all shells, five instants over a day from the epoch."""
+    from skyfield.api import EarthSatellite, load
+
+    c = snapshot
+    lines = supgp_lines()
+    idx = np.linspace(0, c.n_sats - 1, 50).astype(int)
+    start = c.epoch.astype("datetime64[s]")
+    times = (start + np.array([0, 1, 6, 12, 24]) * np.timedelta64(3600, "s")).astype("datetime64[ns]")
+    ts = load.timescale(builtin=True)
+    # skyfield's own UTC path from calendar fields, not leosim's Julian-date split
+    cal = [datetime.fromisoformat(str(x)) for x in times.astype("datetime64[s]")]
+    t = ts.utc(
+        [d.year for d in cal], [d.month for d in cal], [d.day for d in cal],
+        [d.hour for d in cal], [d.minute for d in cal], [d.second for d in cal],
+    )
+    sats = [EarthSatellite(*lines[c.norad_ids[i]], ts=ts) for i in idx]
+    return c, idx, times, t, sats
+
+
+@needs_supgp
+def test_itrf_positions_against_skyfield(skyfield_case):
+    from skyfield.framelib import itrs
+
+    c, idx, times, t, sats = skyfield_case
+    ours = c.positions(times, sat_index=idx)  # (n_times, n_sel, 3)
+    theirs = np.stack([s.at(t).frame_xyz(itrs).m.T for s in sats], axis=1)
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs))
+    err_m = np.linalg.norm(ours - theirs, axis=2)
+    # Measured 2e-7 m, not the metres one might expect: skyfield defines TEME by
+    # R_z(GMST1982 - GAST) * M (M its IAU 2000 precession-nutation), so TEME -> GCRS ->
+    # ITRS collapses to R_z(GMST1982) exactly as leosim rotates, and skyfield applies
+    # polar motion only when an IERS table is loaded (builtin=True loads none). What is
+    # left is float rounding; 1 mm still catches a time-scale slip (UTC for UT1, 0.1 s, is
+    # ~50 m) or a wrong sign. The polar-motion neglect is measured in the next test.
+    assert np.nanmax(err_m) < 1e-3, np.nanmax(err_m)
+
+
+@needs_supgp
+def test_polar_motion_neglect_is_under_20_m(skyfield_case):
+    """The docstring's bound: leosim ignores polar motion, which IERS keeps within ~0.5"."""
+    from skyfield.api import EarthSatellite, load
+    from skyfield.framelib import itrs
+
+    c, idx, times, t, _ = skyfield_case
+    ts = load.timescale(builtin=True)  # a private copy: leosim's own timescale stays untouched
+    # A constant pole offset of x = 0.3", y = 0.4" (0.5" in all), the size of the
+    # Chandler + annual wobble plus the mean-pole drift in IERS Bulletin A of the 2020s.
+    ts.polar_motion_table = (np.array([2.4e6, 2.5e6]), np.array([0.3, 0.3]), np.array([0.4, 0.4]))
+    t_pm = ts.tt_jd(t.tt)
+    lines = supgp_lines()
+    theirs = np.stack(
+        [EarthSatellite(*lines[c.norad_ids[i]], ts=ts).at(t_pm).frame_xyz(itrs).m.T for i in idx], axis=1
+    )
+    err_m = np.linalg.norm(c.positions(times, sat_index=idx) - theirs, axis=2)
+    # 0.5" is 2.4 urad: at most 17 m at a 6,930 km radius, less off the rotation axes.
+    assert 5.0 < np.nanmax(err_m) < 20.0, np.nanmax(err_m)
+
+
+@needs_supgp
+def test_subpoints_against_skyfield(skyfield_case):
+    from skyfield.api import wgs84
+
+    c, idx, times, t, sats = skyfield_case
+    lat, lon, alt = (a[:, idx] for a in c.subpoints(times))
+    sky_lat, sky_lon, sky_h = [], [], []
+    for s in sats:
+        g = s.at(t)
+        la, lo = wgs84.latlon_of(g)
+        sky_lat.append(la.degrees)
+        sky_lon.append(lo.degrees)
+        sky_h.append(wgs84.height_of(g).m)
+    sky_lat, sky_lon, sky_h = (np.array(a).T for a in (sky_lat, sky_lon, sky_h))
+    dlat_as = np.abs(lat - sky_lat) * 3600
+    dlon_as = np.abs((lon - sky_lon + 180) % 360 - 180) * np.cos(np.radians(lat)) * 3600
+    # skyfield's latlon_of stops after three fixed-point steps from the geocentric
+    # latitude, which leaves ~1e-4" (measured 7e-5", 2 mm on the ground); leosim's four
+    # steps from a better start converge to micrometres (test_geometry's round trip).
+    # 0.001" is 3 cm on the ground.
+    assert np.nanmax(dlat_as) < 1e-3, np.nanmax(dlat_as)
+    assert np.nanmax(dlon_as) < 1e-3, np.nanmax(dlon_as)
+    # Heights: measured 5e-8 m; 1 mm is the package's geodesy budget.
+    assert np.nanmax(np.abs(alt - sky_h)) < 1e-3
+    assert 300e3 < np.nanmedian(alt) < 600e3  # Starlink shells, a sanity check on units
+
+
+# ------------------------------------------------------------------------------------
+# 3. Walker shells and presets
+
+
+@pytest.fixture(scope="module")
+def shell1() -> Constellation:
+    return Constellation.walker(550, 53, 72, 22)
+
+
+def one_orbit(c: Constellation, step_s: float = 30.0) -> np.ndarray:
+    period_s = 2 * np.pi / c.satrecs[0].no_kozai * 60.0
+    return c.epoch + seconds(np.arange(0.0, period_s + step_s, step_s))
+
+
+def test_walker_size_and_altitude(shell1):
+    c = shell1
+    assert c.n_sats == len(c.satrecs) == 72 * 22 == 1584
+    # The mean motion is set from Kepler's third law with SGP4's WGS72 constants, so
+    # the mean-element altitude is 550 km to float precision.
+    np.testing.assert_allclose(c.mean_altitude_m, 550e3, atol=1e-3)
+    r = np.linalg.norm(c.positions_teme(one_orbit(c)), axis=2) - WGS72_RE_M
+    # Positions are osculating: SGP4 adds J2 short-period terms to the mean elements,
+    # which move the radius by several km within an orbit (measured 542.9 to 554.8 km).
+    assert np.all(np.abs(r - 550e3) < 10e3), (r.min(), r.max())
+    # Over a whole orbit those terms nearly average out; what remains is the Kozai vs
+    # Brouwer mean motion and the J2 mean-radius shift (measured 549.80 to 549.91 km).
+    orbit_mean = r.mean(axis=0)
+    assert np.all(np.abs(orbit_mean - 550e3) < 1e3), (orbit_mean.min(), orbit_mean.max())
+
+
+def test_walker_inclination_from_track(shell1):
+    c = shell1
+    times = one_orbit(c)
+    for r in (c.positions_teme(times), c.positions(times)):
+        # Geocentric latitude: its maximum over an orbit is the inclination. (Geodetic
+        # latitude peaks ~0.17 deg higher at 550 km, WGS84's flattening.)
+        lat = np.degrees(np.arcsin(r[..., 2] / np.linalg.norm(r, axis=2)))
+        peak = np.abs(lat).max(axis=0)
+        # J2's short-period inclination term is ~0.02 deg and 30 s sampling misses the
+        # peak by < 0.01 deg (measured 52.977 to 52.981 deg).
+        assert np.all(np.abs(peak - 53.0) < 0.1), (peak.min(), peak.max())
+
+
+def test_walker_raan_spacing(shell1):
+    c = shell1
+    r = c.positions_teme(c.epoch + seconds([0.0, 1.0]))
+    h = np.cross(r[0], r[1])  # orbit normal from two positions 1 s apart
+    raan = np.arctan2(h[:, 0], -h[:, 1])
+    plane_raan = np.array([np.angle(np.exp(1j * raan[c.plane == p]).mean()) for p in range(72)])
+    spacing_deg = np.degrees(np.diff(np.unwrap(plane_raan)))
+    # RAAN of plane p is 360 p / 72. Osculating RAAN swings ~0.05 deg along a plane (J2
+    # short-period), but every plane samples that swing at the same 22 slots, so plane
+    # means keep the 5 deg spacing far better than 0.001 deg (measured 4e-12 deg).
+    np.testing.assert_allclose(spacing_deg, 5.0, atol=1e-3)
+    assert sorted(np.bincount(c.plane).tolist()) == [22] * 72
+
+
+@pytest.mark.parametrize(
+    ("name", "n_sats"),
+    [
+        ("starlink-shell1", 1584),  # 72 x 22
+        ("starlink-gen1", 4408),  # FCC SAT-MOD-20200417-00037: 1584 + 1584 + 720 + 348 + 172
+        ("starlink-gen2a", 10080),  # FCC Dec 2022 Gen2 grant: 3 shells of 28 x 120
+    ],
+)
+def test_preset_sizes(name, n_sats):
+    c = Constellation.preset(name)
+    assert c.n_sats == n_sats
+    assert sum(s.size for s in c.shells) == n_sats
+    assert c.is_walker and np.all(c.shell >= 0)
+
+
+def test_unknown_preset_lists_the_presets():
+    with pytest.raises(ConstellationError) as info:
+        Constellation.preset("starlink-gen9")
+    assert str(info.value) == (
+        "unknown constellation 'starlink-gen9'; expected one of: starlink-shell1, starlink-gen1, "
+        "starlink-gen2a, starlink-2026-05 (or give an element-set file with --tle FILE)"
+    )
+    assert all(name in str(info.value) for name in PRESET_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((10e3, 53.0, 72, 22), "shell altitude_m = 10000.0 is impossible; expected 80e3 to 50,000e3 m"),
+        ((550e3, 181.0, 72, 22), "shell inclination_deg = 181.0 is impossible; expected 0 to 180"),
+        ((550e3, 53.0, 0, 22), "shell planes = 0 is impossible; expected at least 1"),
+        ((550e3, 53.0, 72, 0), "shell sats_per_plane = 0 is impossible; expected at least 1"),
+        ((550e3, 53.0, 72, 22, 72), "shell phasing = 72 is impossible; expected 0 to planes - 1 = 71"),
+    ],
+)
+def test_impossible_shells_raise(args, message):
+    with pytest.raises(ConstellationError) as info:
+        Shell(*args)
+    assert str(info.value) == message
+
+
+def test_walker_rejects_impossible_shell():
+    with pytest.raises(ConstellationError, match="shell planes = 0 is impossible"):
+        Constellation.walker(550, 53, 0, 22)
+
+
+# ------------------------------------------------------------------------------------
+# 4. Interpolated positions
+
+
+@pytest.fixture(scope="module")
+def gen1() -> Constellation:
+    return Constellation.preset("starlink-gen1")
+
+
+def test_interpolation_error_gen1(gen1):
+    """10 s knots vs SGP4 at every 100 ms step over 200 s, all 4,408 satellites."""
+    times = gen1.epoch + seconds(np.arange(2000) * 0.1)
+    exact = gen1.positions(times)
+    interp = gen1.positions(times, knot_s=10.0)
+    err_m = np.linalg.norm(interp - exact, axis=2)
+    # Cubic Hermite error ~ h^4/384 |r''''| = 10^4 s^4 / 384 * omega^4 r with omega =
+    # 1.1e-3 rad/s, r = 6.9e6 m: ~2.6 cm bound; measured 2.2 cm (the docstring's figure).
+    # 5 cm keeps a margin for other shells and still fails on a wrong Hermite basis
+    # (which errs by metres).
+    assert err_m.max() < 0.05, err_m.max()
+    assert err_m.max() > 1e-3  # the interpolated path really was taken
+
+
+def test_interpolation_independent_of_array_start(gen1):
+    """Knots sit on an absolute grid, so a chunk's answer does not depend on where it starts."""
+    base = gen1.epoch + seconds(np.arange(1500) * 0.1)
+    a = gen1.positions(base[37:1500], knot_s=10.0)  # starts 3.7 s into a knot interval
+    b = gen1.positions(base[5:900], knot_s=10.0)  # starts 0.5 s in, shorter
+    common_a, common_b = a[: 900 - 37], b[37 - 5 :]
+    assert np.abs(common_a - common_b).max() < 1e-6  # identical instants: the same arithmetic
+
+
+# ------------------------------------------------------------------------------------
+# 5. A satellite that decays
+
+
+def tle_line(text68: str) -> str:
+    return text68 + str(tle_checksum(text68))
+
+
+def test_decaying_satellite_gives_nan_from_then_on():
+    # 230 km circular (16.4 rev/day) with BSTAR 0.05 /Earth radii: SGP4 takes it down in
+    # about an hour. Beside it, a real Starlink TLE that must stay unharmed.
+    decayer = (
+        "DECAYER\n"
+        + tle_line("1 99999U 26001A   26133.00000000  .00000000  00000-0  50000-1 0  999")
+        + "\n"
+        + tle_line("2 99999  53.0000 100.0000 0001000   0.0000   0.0000 16.40000000    1")
+        + "\n"
+    )
+    healthy = (
+        "STARLINK-1008\n"
+        "1 44714C 19074B   26132.95048611 -.00027894  00000+0 -54858-3 0  1322\n"
+        "2 44714  53.1534 236.8965 0001912  20.7505  90.9471 15.46691953    14\n"
+    )
+    c = Constellation.from_records(parse_tle_text(decayer + healthy))
+    times = c.epochs[0] + seconds(np.arange(0, 3 * 86400, 60.0))
+    r = c.positions(times)  # no exception
+    gone = np.isnan(r[:, 0]).any(axis=1)
+    first = int(np.argmax(gone))
+    assert 0 < first < len(times) and gone[first:].all(), "NaN from the first failure on"
+    # It decayed, not some other failure: the last good fix is within 100 km of the ground.
+    lat, lon, alt = c.subpoints(times[first - 1 : first + 1])
+    assert alt[0, 0] < 100e3 and np.isnan(alt[1, 0]) and np.isnan(lat[1, 0])
+    assert np.isfinite(r[:, 1]).all()
+    assert np.isnan(c.positions(times, knot_s=60.0)[first:, 0]).all()
+
+
+# ------------------------------------------------------------------------------------
+# 6. Structure recovery
+
+
+def walker_with_scattered_epochs(c: Constellation, spread_min: float, seed: int) -> tuple[list[Satrec], np.ndarray]:
+    """The same orbits re-initialised at epochs scattered over +-spread_min, shuffled.
+
+    Each satellite's mean anomaly, argument of perigee and RAAN are advanced by SGP4's
+    own secular rates (mdot, argpdot, nodedot) to its new epoch, so the shell is the
+    same shell seen through element sets of different ages, as real data is.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(c.n_sats)
+    dt = rng.uniform(-spread_min, spread_min, c.n_sats)
+    out = []
+    for k, i in enumerate(order):
+        s, d = c.satrecs[i], dt[k]
+        t = Satrec()
+        t.sgp4init(
+            WGS72, "i", k, s.jdsatepoch - 2433281.5 + s.jdsatepochF + d / 1440.0, 0.0, 0.0, 0.0, s.ecco,
+            s.argpo + s.argpdot * d, s.inclo, (s.mo + s.mdot * d) % (2 * np.pi), s.no_kozai,
+            (s.nodeo + s.nodedot * d) % (2 * np.pi),
+        )
+        out.append(t)
+    return out, order
+
+
+def test_recover_walker_structure_exactly():
+    truth = Constellation.walker(550, 53, 24, 22)
+    # +-12 h: the RAAN drifts -4.5 deg/day here, so uncorrected epochs would smear each
+    # plane over 4.5 deg (plane spacing 15 deg, clustering gap 0.25 deg).
+    satrecs, order = walker_with_scattered_epochs(truth, 12 * 60.0, seed=1)
+    shell, plane, slot = recover_structure(satrecs)
+    true_plane, true_slot = truth.plane[order], truth.slot[order]
+    assert np.all(shell == 0)
+    assert len(np.unique(plane)) == 24
+    for q in np.unique(plane):
+        m = plane == q
+        # one recovered plane is exactly one true plane (labels may differ)...
+        assert m.sum() == 22 and len(np.unique(true_plane[m])) == 1
+        # ...and its slots are the true slots, up to where the count starts
+        assert sorted(slot[m].tolist()) == list(range(22))
+        assert len(np.unique((slot[m] - true_slot[m]) % 22)) == 1
+
+
+@pytest.fixture(scope="module")
+def snapshot_links(snapshot):
+    return plus_grid_pairs(snapshot)
+
+
+def test_recover_real_snapshot(snapshot, snapshot_links):
+    c = snapshot
+    assigned = c.shell >= 0
+    # Measured 9,940 of 10,361 (95.9%); the rest are raising or lowering their orbits.
+    assert assigned.mean() >= 0.90
+    for k in np.unique(c.shell[assigned]):
+        inc = float(np.median(c.inclination_deg[c.shell == k]))
+        # Starlink's filed inclinations: 53 (and 53.2), 43, 70, 97.6 deg (measured medians
+        # 53.16, 43.00, 53.22, 70.00, 97.50, 97.29, 43.00, 97.28).
+        assert min(abs(inc - ref) for ref in (53.0, 43.0, 70.0, 97.0)) < 1.0, (k, inc)
+        planes = np.unique(c.plane[c.shell == k])
+        assert np.all(planes >= 0) and np.all(c.slot[c.shell == k] >= 0)
+    assert np.all(c.plane[~assigned] == -1) and np.all(c.slot[~assigned] == -1)
+    pairs = snapshot_links
+    degree = np.bincount(pairs.ravel(), minlength=c.n_sats)
+    assert degree.max() <= 4  # four laser terminals per satellite
+    assert np.all(degree[~assigned] == 0)  # unplaced satellites get no +Grid links
+    assert np.all(c.shell[pairs[:, 0]] == c.shell[pairs[:, 1]])  # no links across shells
+    assert np.all(pairs[:, 0] < pairs[:, 1]) and len(np.unique(pairs, axis=0)) == len(pairs)
+
+
+def test_plus_grid_walker_72x22(shell1):
+    pairs = plus_grid_pairs(shell1)
+    assert pairs.shape == (2 * 1584, 2)
+    assert np.all(np.bincount(pairs.ravel(), minlength=1584) == 4)
+    intra = shell1.plane[pairs[:, 0]] == shell1.plane[pairs[:, 1]]
+    assert intra.sum() == 1584  # a ring of 22 in each of 72 planes, and as many cross links
+
+
+# ------------------------------------------------------------------------------------
+# 7. Scalars and arrays
+
+
+def test_scalar_and_array_times(shell1):
+    c = shell1
+    t = np.datetime64("2026-05-13T00:10:00")
+    one = c.positions(t)
+    assert one.shape == (1, c.n_sats, 3)
+    three = c.positions(t + seconds([0.0, 1.0, 2.0]))
+    assert three.shape == (3, c.n_sats, 3)
+    np.testing.assert_array_equal(one[0], three[0])
+    assert c.positions_teme(t).shape == (1, c.n_sats, 3)
+    assert c.positions(t, sat_index=[5, 2]).shape == (1, 2, 3)
+    np.testing.assert_array_equal(c.positions(t, sat_index=[5, 2])[0], one[0, [5, 2]])
+    lat, lon, alt = c.subpoints(t)
+    assert lat.shape == lon.shape == alt.shape == (1, c.n_sats)
