@@ -299,16 +299,16 @@ class Constellation:
         With ``sat_index``, only those satellites, in that order.
         """
         times = np.atleast_1d(np.asarray(times, dtype="datetime64[ns]"))
-        if knot_s is None or len(times) < 3:
+        if knot_s is None:
             return self._sgp4(times, sat_index)[0]
+        # always interpolate when asked, even for one instant: the same instant must give
+        # the same position whichever batch it comes in
         t_ns = times.astype(np.int64)
         h_ns = int(round(knot_s * 1e9))
         k_left = np.floor_divide(t_ns, h_ns)
-        knots = np.arange(k_left.min(), k_left.max() + 2)
-        if len(knots) >= len(times):
-            return self._sgp4(times, sat_index)[0]
+        knots = np.unique(np.concatenate([k_left, k_left + 1]))
         r, v, _ = self._sgp4((knots * h_ns).astype("datetime64[ns]"), sat_index)
-        j = (k_left - knots[0]).astype(np.int64)
+        j = np.searchsorted(knots, k_left)
         tau = ((t_ns - k_left * h_ns) / h_ns)[:, None, None]
         h = knot_s
         t2, t3 = tau * tau, tau * tau * tau

@@ -58,8 +58,8 @@ def chunk_bounds(grid: TimeGrid, chunk_steps: int, network: Network) -> list[tup
     return bounds
 
 
-def _solve(network: Network, times: np.ndarray, pairs: np.ndarray, i0: int, want_paths: bool) -> PairChunk:
-    r = network.solve(times, pairs, want_paths=want_paths)
+def _solve(network: Network, times: np.ndarray, pairs: np.ndarray, i0: int, want_paths: bool, step_s: float) -> PairChunk:
+    r = network.solve(times, pairs, want_paths=want_paths, step_s=step_s)
     return PairChunk(
         i0=i0,
         i1=i0 + len(times),
@@ -72,9 +72,9 @@ def _solve(network: Network, times: np.ndarray, pairs: np.ndarray, i0: int, want
     )
 
 
-def _worker(task: tuple[int, np.ndarray, bool]) -> PairChunk:
-    i0, times, want_paths = task
-    return _solve(_WORKER_NET, times, _WORKER_PAIRS, i0, want_paths)
+def _worker(task: tuple[int, np.ndarray, bool, float]) -> PairChunk:
+    i0, times, want_paths, step_s = task
+    return _solve(_WORKER_NET, times, _WORKER_PAIRS, i0, want_paths, step_s)
 
 
 def default_workers() -> int:
@@ -99,14 +99,14 @@ def iter_chunks(
     global _WORKER_NET, _WORKER_PAIRS
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid), network)
-    tasks = [(i0, grid.times[i0:i1], want_paths) for i0, i1 in bounds]
+    tasks = [(i0, grid.times[i0:i1], want_paths, grid.step_s) for i0, i1 in bounds]
     # the laser-link topology and ground geometry are computed once, before any fork
     network.isl  # noqa: B018
     network._ground  # noqa: B018
     network._static_edges  # noqa: B018
     if workers <= 1 or len(tasks) == 1 or "fork" not in mp.get_all_start_methods():
-        for i0, times, wp in tasks:
-            yield _solve(network, times, pairs, i0, wp)
+        for task in tasks:
+            yield _solve(network, task[1], pairs, task[0], task[2], task[3])
         return
     _WORKER_NET, _WORKER_PAIRS = network, pairs
     try:

@@ -144,7 +144,7 @@ class Network:
     links: LinkOptions = field(default_factory=LinkOptions)
     isl_pairs: np.ndarray | None = None
     pop_selection: str = "nearest"
-    # SGP4 runs every knot_s seconds and positions in between are interpolated (sub-mm);
+    # SGP4 runs every knot_s seconds and positions in between are interpolated (~2 cm);
     # None runs SGP4 at every step
     knot_s: float | None = 10.0
 
@@ -324,16 +324,22 @@ class Network:
         *,
         want_paths: bool = False,
         positions: np.ndarray | None = None,
+        step_s: float | None = None,
     ) -> ChunkResult:
         """Shortest paths for endpoint ``pairs`` (``(n_pairs, 2)`` indices) at ``times``.
 
-        One call is one chunk: attachment state lives for the call only.
+        One call is one chunk: attachment state lives for the call only. ``step_s`` is the
+        run's time step (inferred from ``times`` when not given): positions are
+        interpolated between SGP4 knots only when steps are shorter than ``knot_s``, and
+        that choice must not depend on how a run is cut into chunks.
         """
         times = np.asarray(times, dtype="datetime64[ns]")
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         n_t, n_p = len(times), len(pairs)
-        if positions is None:
-            positions = self.constellation.positions(times, knot_s=self.knot_s)
+        block = 64  # steps of positions held at once: memory stays small for 10k satellites
+        if step_s is None and n_t > 1:
+            step_s = float(np.median(np.diff(times).astype(np.int64))) / 1e9
+        knot_s = self.knot_s if (self.knot_s and step_s is not None and step_s < self.knot_s) else None
         t_unix = times.astype(np.int64) / 1e9
         o, g = self._layout, self._ground
         server = self.server_mask
@@ -373,7 +379,12 @@ class Network:
         min_r = EARTH_RADIUS_M + self.links.isl_min_altitude_m
 
         for k in range(n_t):
-            pos = positions[k]
+            if positions is not None:
+                pos = positions[k]
+            else:
+                if k % block == 0:
+                    pos_block = self.constellation.positions(times[k:k + block], knot_s=knot_s)
+                pos = pos_block[k % block]
             rows_l, cols_l, w_l = [st_rows], [st_cols], [st_w]
             # laser links
             if len(isl):
