@@ -249,3 +249,70 @@ def test_split_solve_is_bit_identical_in_float64(small):
     parts = [net.solve(grid.times[i0:i1], pairs, step_s=grid.step_s) for i0, i1 in [(0, 1), (1, 66), (66, 129), (129, 130)]]
     np.testing.assert_array_equal(whole.rtt_s, np.concatenate([p.rtt_s for p in parts]))
     np.testing.assert_array_equal(whole.length_m, np.concatenate([p.length_m for p in parts]))
+
+
+def test_failed_satellite_is_left_out_not_fatal(small):
+    """A satellite SGP4 cannot propagate (NaN) carries no traffic at that step."""
+    ground = GroundSegment.from_sites(SITES[:2])
+    net = Network(small, ground, links=LinkOptions(min_elevation_deg=10.0))
+    t = np.array([small.epoch])
+    pos = small.positions(t)
+    first = net.solve(t, [[0, 1]], want_paths=True, positions=pos)
+    used = [n for n in first.paths[0][0] if 0 <= n < small.n_sats]
+    pos[0, used] = np.nan  # every satellite of the best path "decays"
+    second = net.solve(t, [[0, 1]], want_paths=True, positions=pos)
+    assert not set(second.paths[0][0]) & set(used)
+    if np.isfinite(second.rtt_s[0, 0]):
+        assert second.rtt_s[0, 0] >= first.rtt_s[0, 0]
+
+
+def test_isl_file_replaces_plus_grid(small, tmp_path):
+    from leosim._structure import read_isl_file
+
+    f = tmp_path / "isls.txt"
+    f.write_text("0 1\n1 2\n\n2 0\n")
+    pairs = read_isl_file(f, small.n_sats)
+    np.testing.assert_array_equal(pairs, [[0, 1], [0, 2], [1, 2]])
+    net = Network(small, GroundSegment.from_sites(SITES[:2]), isl_pairs=pairs)
+    np.testing.assert_array_equal(net.isl, pairs)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0 1\n1 x\n", "isls.txt:2: '1 x' is not an ISL; expected two satellite indices 'A B'"),
+        ("0 1\n1 999\n", "isls.txt:2: satellite index 999 is out of range; expected 0 to 191"),
+        ("3 3\n", "isls.txt:1: ISL 3 3 links a satellite to itself; expected two different satellites"),
+    ],
+)
+def test_isl_file_errors(small, tmp_path, text, message):
+    from leosim import ElementSetError
+    from leosim._structure import read_isl_file
+
+    f = tmp_path / "isls.txt"
+    f.write_text(text)
+    with pytest.raises(ElementSetError) as exc:
+        read_isl_file(f, small.n_sats)
+    assert str(exc.value) == message
+
+
+def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
+    """Hypatia's tles.txt: satellite i is slot i % n of orbit i // n."""
+    from leosim._structure import plus_grid_pairs
+
+    walker = Constellation.walker(550, 53, 4, 5, phasing=0)
+    lines = ["4 5"]
+    from sgp4 import exporter
+
+    for i, s in enumerate(walker.satrecs):
+        l1, l2 = exporter.export_tle(s)
+        lines += [f"Starlink-{i}", l1, l2]
+    f = tmp_path / "tles.txt"
+    f.write_text("\n".join(lines) + "\n")
+    c = Constellation.from_file(f)
+    assert c.n_sats == 20 and c.plane.tolist() == [i // 5 for i in range(20)] and c.slot.tolist() == [i % 5 for i in range(20)]
+    # same orbits as the Walker shell they were exported from: TLE text keeps ~1e-8 of the
+    # elements, so positions agree to a few hundred metres at most
+    t = np.array([walker.epoch + np.timedelta64(600, "s")])
+    assert np.nanmax(np.linalg.norm(c.positions(t) - walker.positions(t), axis=-1)) < 1e3
+    assert len(plus_grid_pairs(c)) > 0

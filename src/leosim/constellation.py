@@ -106,6 +106,8 @@ class Constellation:
     slot: np.ndarray
     shells: tuple[Shell, ...] = ()
     description: str = ""
+    # True when (shell, plane, slot) come from a layout by index (Walker shells, Hypatia
+    # tles.txt) rather than from recovering the structure of real elements
     is_walker: bool = field(default=False)
 
     # ----------------------------------------------------------------- constructors
@@ -186,12 +188,19 @@ class Constellation:
             raise ElementSetError("the element set is empty; expected at least one satellite")
         satrecs = tuple(r.satrec for r in records)
         n = len(satrecs)
+        shells: tuple[Shell, ...] = ()
         if hypatia_layout is not None:
             n_orbits, per = hypatia_layout
             idx = np.arange(n)
             shell = np.zeros(n, dtype=np.int32)
             plane = (idx // per).astype(np.int32)
             slot = (idx % per).astype(np.int32)
+            # Hypatia's +Grid links slot s of orbit p to slot s of orbit p + 1 (no shift
+            # across the seam): a Walker layout with phasing 0, by index
+            n_rad_s = np.median([s.no_kozai for s in satrecs]) / 60.0
+            alt_m = (_MU_KM3_S2 / n_rad_s**2) ** (1 / 3) * 1e3 - _RE_SGP4_M
+            inc = float(np.degrees(np.median([s.inclo for s in satrecs])))
+            shells = (Shell(float(np.clip(alt_m, 80e3, 50_000e3)), inc, n_orbits, per, 0, "hypatia"),)
         else:
             from ._structure import recover_structure
 
@@ -203,7 +212,9 @@ class Constellation:
             shell=shell,
             plane=plane,
             slot=slot,
+            shells=shells,
             description=description,
+            is_walker=bool(shells),
         )
 
     @classmethod
