@@ -125,3 +125,17 @@ def test_bad_input_is_one_clean_line(tmp_path, args, message):
     assert p.stderr.startswith("error: ")
     # one or two lines (TLE errors add the column template and the line, as sgp4 does)
     assert len(p.stderr.strip().splitlines()) <= (5 if "TLE" in message else 2)
+
+
+def test_pairs_path_changed_matches_hashes(tmp_path):
+    out = tmp_path / "r.zarr"
+    leosim("pairs", "--ground-stations", "cities-4", *CONST, "--duration", "40s", "--step", "2s", "--output", str(out),
+           "--attach", "scheduled")
+    from leosim.results import open_pairs
+
+    ds = open_pairs(out)
+    h = ds["path_hash"].values
+    want = np.vstack([np.zeros((1, h.shape[1]), bool), h[1:] != h[:-1]])
+    np.testing.assert_array_equal(ds["path_changed"].values, want)
+    # with scheduled attachment the path changes at least at some reconfiguration
+    assert ds["path_changed"].values.any()

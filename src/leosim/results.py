@@ -1,8 +1,8 @@
 """Write per-step pair results to disk as they arrive: zarr or netCDF via xarray.
 
 The dataset has dimensions ``time`` and ``pair``; variables ``rtt_ms``, ``length_km``,
-``hops``, ``path_hash`` (a fingerprint of the node sequence: a change means a path
-change) and ``n_isl_up``; coordinates ``time``, ``t_s``, ``src``, ``dst`` (site names)
+``hops``, ``path_hash`` (a fingerprint of the node sequence), ``path_changed`` (the path
+differs from the previous step's; netCDF stores it as 0/1) and ``n_isl_up``; coordinates ``time``, ``t_s``, ``src``, ``dst`` (site names)
 and the endpoints' coordinates. Each chunk is appended along ``time`` so memory stays
 bounded by one chunk.
 """
@@ -36,6 +36,7 @@ class PairsWriter:
         self.attrs = {k: (str(v) if v is not None else "") for k, v in (attrs or {}).items()}
         self._nc = None
         self._written = 0
+        self._last_hash: np.ndarray | None = None
         if self.kind == ".zarr" and self.path.exists():
             shutil.rmtree(self.path)
         if self.kind == ".nc" and self.path.exists():
@@ -43,12 +44,16 @@ class PairsWriter:
 
     def _dataset(self, ch: PairChunk) -> xr.Dataset:
         names = np.array(self.sites.names, dtype=object)
+        prev = ch.path_hash[:1] if self._last_hash is None else self._last_hash[None, :]
+        changed = ch.path_hash != np.concatenate([prev, ch.path_hash[:-1]])
+        self._last_hash = ch.path_hash[-1].copy()
         ds = xr.Dataset(
             {
                 "rtt_ms": (("time", "pair"), ch.rtt_ms, {"long_name": "round-trip propagation time", "units": "ms"}),
                 "length_km": (("time", "pair"), ch.length_km, {"long_name": "one-way path length", "units": "km"}),
                 "hops": (("time", "pair"), ch.hops, {"long_name": "links on the path"}),
                 "path_hash": (("time", "pair"), ch.path_hash, {"long_name": "fingerprint of the node sequence"}),
+                "path_changed": (("time", "pair"), changed, {"long_name": "path differs from the previous step"}),
                 "n_isl_up": (("time",), ch.n_isl_up, {"long_name": "laser links up"}),
             },
             coords={
@@ -90,9 +95,10 @@ class PairsWriter:
             t.units = f"nanoseconds since {np.datetime_as_string(self.grid.start, unit='ns')}"
             t.calendar = "proleptic_gregorian"
             nc.createVariable("t_s", "f8", ("time",)).units = "s"
-            for name in ("rtt_ms", "length_km", "hops", "path_hash", "n_isl_up"):
+            for name in ("rtt_ms", "length_km", "hops", "path_hash", "path_changed", "n_isl_up"):
                 v = ds[name]
-                var = nc.createVariable(name, v.dtype, v.dims, zlib=True, complevel=1)
+                dtype = "u1" if v.dtype == bool else v.dtype
+                var = nc.createVariable(name, dtype, v.dims, zlib=True, complevel=1)
                 for k, val in v.attrs.items():
                     var.setncattr(k, val)
             for name in ("src", "dst"):
@@ -106,8 +112,8 @@ class PairsWriter:
         i0, i1 = self._written, self._written + ds.sizes["time"]
         nc["time"][i0:i1] = (ds["time"].values - self.grid.start).astype("timedelta64[ns]").astype(np.int64)
         nc["t_s"][i0:i1] = ds["t_s"].values
-        for name in ("rtt_ms", "length_km", "hops", "path_hash"):
-            nc[name][i0:i1, :] = ds[name].values
+        for name in ("rtt_ms", "length_km", "hops", "path_hash", "path_changed"):
+            nc[name][i0:i1, :] = ds[name].values.astype(nc[name].dtype)
         nc["n_isl_up"][i0:i1] = ds["n_isl_up"].values
         nc.sync()
 
