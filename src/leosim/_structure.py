@@ -16,8 +16,6 @@ from __future__ import annotations
 import numpy as np
 from sgp4.api import SatrecArray
 
-from ._time import jd_split
-
 _MU_KM3_S2 = 398600.8
 _RE_SGP4_KM = 6378.135
 

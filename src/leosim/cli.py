@@ -11,9 +11,9 @@ import csv
 import io
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -37,19 +37,19 @@ if not out.is_terminal:  # piped or captured: wide enough for the tables, never 
 err = Console(stderr=True, soft_wrap=True)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class Routing(str, Enum):
+class Routing(StrEnum):
     isl = "isl"
     bent_pipe = "bent-pipe"
     hybrid = "hybrid"
 
 
-class Attach(str, Enum):
+class Attach(StrEnum):
     free = "free"
     max_elevation = "max-elevation"
     longest_visible = "longest-visible"
@@ -57,11 +57,11 @@ class Attach(str, Enum):
 
 
 ConstellationOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--constellation", "-c", help="Built-in constellation: starlink-2026-05 (real TLEs, default), starlink-gen1, starlink-shell1, starlink-gen2a."),
 ]
 TleOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--tle", help="Element-set file instead of a preset: TLE (2/3-line, .gz ok), CelesTrak OMM JSON/CSV, or Hypatia tles.txt."),
 ]
 FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
@@ -136,7 +136,7 @@ def constellation_cmd(
 @app.command("visible")
 def visible_cmd(
     site: Annotated[str, typer.Option("--site", help="Place: a city ('Kyiv'), 'LAT,LON' in degrees, or a gateway/PoP name.")],
-    at: Annotated[Optional[str], typer.Option("--at", help="ISO 8601 UTC time; default: the element-set epoch.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="ISO 8601 UTC time; default: the element-set epoch.")] = None,
     min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask, degrees (0-90).")] = 25.0,
     constellation: ConstellationOpt = None,
     tle: TleOpt = None,
@@ -223,16 +223,16 @@ def _progress(total: int, label: str):
     )
 
 
-StartOpt = Annotated[Optional[str], typer.Option("--start", help="ISO 8601 UTC start; default: the element-set epoch.")]
+StartOpt = Annotated[str | None, typer.Option("--start", help="ISO 8601 UTC start; default: the element-set epoch.")]
 DurationOpt = Annotated[str, typer.Option("--duration", help="How long: 100ms, 15s, 10min, 2h.")]
 StepOpt = Annotated[str, typer.Option("--step", help="Time step: 100ms, 1s, 15s.")]
 RoutingOpt = Annotated[Routing, typer.Option("--routing", help="isl: laser links, no ground relays; bent-pipe: one satellite hop to a gateway, then fibre; hybrid: both, gateways may relay.")]
 AttachOpt = Annotated[Attach, typer.Option("--attach", help="Which visible satellite a terminal uses: free (any; shortest path decides), max-elevation, longest-visible, scheduled (Starlink's 15 s global reconfiguration).")]
-MinElOpt = Annotated[Optional[float], typer.Option("--min-elevation", help="Ground-satellite elevation mask, degrees (default 25).")]
-MaxGslOpt = Annotated[Optional[float], typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
-MaxIslOpt = Annotated[Optional[float], typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
-IslFileOpt = Annotated[Optional[Path], typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
-WorkersOpt = Annotated[Optional[int], typer.Option("--workers", "-j", help="Processes to use (default: all cores).")]
+MinElOpt = Annotated[float | None, typer.Option("--min-elevation", help="Ground-satellite elevation mask, degrees (default 25).")]
+MaxGslOpt = Annotated[float | None, typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
+MaxIslOpt = Annotated[float | None, typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
+IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes to use (default: all cores).")]
 
 
 def _elevation(min_elevation, max_gsl_length) -> float:
@@ -254,11 +254,11 @@ def path_cmd(
     max_gsl_length: MaxGslOpt = None,
     max_isl_length: MaxIslOpt = None,
     isl_file: IslFileOpt = None,
-    ground_stations: Annotated[Optional[Path], typer.Option("--ground-stations", help="Site file (CSV with header, or Hypatia id,name,lat,lon,elev); names in it resolve first.")] = None,
+    ground_stations: Annotated[Path | None, typer.Option("--ground-stations", help="Site file (CSV with header, or Hypatia id,name,lat,lon,elev); names in it resolve first.")] = None,
     constellation: ConstellationOpt = None,
     tle: TleOpt = None,
     format: FormatOpt = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write CSV/JSON here instead of standard output.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV/JSON here instead of standard output.")] = None,
     workers: WorkersOpt = None,
 ) -> None:
     """Round-trip time and path between two places, at every step."""

@@ -29,11 +29,11 @@ from ._geo import (
     ISL_MIN_ALTITUDE_M,
     SPEED_OF_LIGHT_M_S,
     chord_min_radius_m,
-    pair_geometry,
-    visible_candidates,
     geodetic_to_ecef,
     great_circle_m,
+    pair_geometry,
     up_vectors,
+    visible_candidates,
 )
 from .attachment import AttachmentPolicy, ChunkContext, Free, StepGeometry
 from .constellation import Constellation
