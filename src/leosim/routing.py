@@ -404,8 +404,12 @@ class Network:
                 gel, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
                 gw_visible = gm >= 0
             if not isinstance(self.attachment, Free):
-                # a policy that picks one satellite must pick one that can carry traffic on
-                visible &= self._usable(isl[up] if len(isl) else isl, gw_visible)[None, :]
+                # a policy that picks one satellite must pick one that can carry traffic on:
+                # of the best-connected satellites if the terminal sees any, else of any
+                # satellite that can forward at all
+                best, any_ = self._usable(isl[up] if len(isl) else isl, gw_visible)
+                vis_best = visible & best[None, :]
+                visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
             step = StepGeometry(t_unix[k], sin_el, rng, visible)
             er, sc = self.attachment.choose(state, step)
             e_idx = g["term_idx"][er]
@@ -473,24 +477,28 @@ class Network:
                 paths.append(step_paths)
         return ChunkResult(rtt, length, hops, phash, paths, n_isl_up)
 
-    def _usable(self, isl_up: np.ndarray, gw_visible: np.ndarray | None) -> np.ndarray:
-        """Satellites that can carry a terminal's traffic on, at one step.
+    def _usable(self, isl_up: np.ndarray, gw_visible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Satellites that can carry a terminal's traffic on, at one step: (best, any).
 
-        With laser links: satellites of the largest laser-connected component (shells
-        are not cross-linked, and a satellite still raising its orbit has no links; a
-        terminal served by either could reach nobody). With gateways: satellites that
-        see one. Hybrid routing accepts either.
+        With laser links, *best* is the largest laser-connected component (shells are not
+        cross-linked, so a terminal on a small shell reaches only that shell) and *any*
+        every satellite with a laser link up. With gateways, satellites that see one are
+        both. A satellite still raising its orbit, with no links, is neither.
         """
         S = self.constellation.n_sats
-        usable = np.zeros(S, dtype=bool)
+        best = np.zeros(S, dtype=bool)
+        any_ = np.zeros(S, dtype=bool)
         if self.routing.isl and len(isl_up):
             adj = sp.coo_matrix((np.ones(len(isl_up)), (isl_up[:, 0], isl_up[:, 1])), shape=(S, S))
             _, labels = connected_components(adj, directed=False)
             sizes = np.bincount(labels)
-            usable |= labels == np.argmax(sizes)
+            best |= labels == np.argmax(sizes)
+            any_ |= sizes[labels] > 1
         if (self.routing.gateway_relay or self.routing.fibre_relay) and gw_visible is not None:
-            usable |= gw_visible.any(axis=0)
-        return usable
+            sees_gw = gw_visible.any(axis=0)
+            best |= sees_gw
+            any_ |= sees_gw
+        return best, any_
 
     def _walk(self, dist, pred, src_row, src_node, target, want_paths):
         """Follow predecessors back from each target, all pairs at once.
