@@ -12,8 +12,8 @@ import numpy as np
 WGS84_A_M = 6378137.0
 WGS84_F = 1.0 / 298.257223563
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
-# Mean Earth radius (IUGG), used by the spherical closed forms that the literature quotes
-# (coverage radius 940.7 km at 550 km / 25 deg; max ISL 5,014 km at 550 km).
+# Mean Earth radius (IUGG), used by the spherical closed forms such as the 80 km grazing
+# rule for laser links (max ISL 5,014 km at 550 km, Bhattacherjee & Singla 2019).
 EARTH_RADIUS_M = 6371e3
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 # Light in silica fibre travels at about c / 1.47 (group index of standard SMF-28 ~1.4682).
@@ -126,6 +126,7 @@ def look_angles(
     rng = np.sqrt(e * e + n * n + u * u)
     el = np.degrees(np.arcsin(u / rng))
     az = np.degrees(np.arctan2(e, n)) % 360.0
+    az = np.where(az >= 360.0, az - 360.0, az)  # -1e-14 % 360 rounds to 360.0
     return el, az, rng
 
 
@@ -143,12 +144,14 @@ def great_circle_m(
 
 
 def coverage_radius_m(
-    altitude_m: float, min_elevation_deg: float, earth_radius_m: float = EARTH_RADIUS_M
+    altitude_m: float, min_elevation_deg: float, earth_radius_m: float = WGS84_A_M
 ) -> float:
     """Ground distance (m) from the sub-satellite point to the edge of visibility.
 
-    Spherical Earth: the Earth central angle is ``acos(R cos(e) / (R + h)) - e``.
-    At 550 km and 25 deg this is 940.7 km.
+    Spherical Earth: the Earth central angle is ``acos(R cos(e) / (R + h)) - e``. The
+    default radius is the equatorial one, as in SpaceX's FCC filing
+    (SAT-MOD-20181108-00083) that publishes 940.7 km at 550 km and 25 deg; the mean radius
+    (6,371 km) gives 940.5 km.
 
     >>> round(coverage_radius_m(550e3, 25.0) / 1e3, 1)
     940.7

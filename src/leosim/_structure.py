@@ -217,6 +217,21 @@ def _quadrant_grid(c, n_neighbours: int = 24, plane_angle_deg: float = 1.5, co_m
             j = np.argmin(dq, axis=1)
             has = np.isfinite(dq[np.arange(len(idx)), j])
             choice[has, q] = nb[has, j[has]]
+        # ahead and behind come from the recovered plane's slot ring: in a shell of many
+        # planes the nearest satellites are all in other planes, so the neighbour search
+        # above often finds no in-plane satellite at all
+        local = np.full(len(c.satrecs), -1, dtype=np.int64)
+        local[idx] = np.arange(len(idx))
+        choice[:, :2] = -1
+        for plane_id in np.unique(c.plane[idx]):
+            ring = idx[c.plane[idx] == plane_id]
+            ring = local[ring[np.argsort(c.slot[ring], kind="stable")]]
+            if len(ring) < 2:
+                continue
+            ahead = np.roll(ring, -1)
+            near = np.linalg.norm(rk[ahead] - rk[ring], axis=1) <= reach_km
+            choice[ring[near], 0] = ahead[near]
+            choice[ahead[near], 1] = ring[near]
         opposite = np.array([1, 0, 3, 2])
         degree = np.zeros(len(idx), dtype=np.int64)
         for q in (0, 2):  # each mutual pair once: ahead<->behind, left<->right

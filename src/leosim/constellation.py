@@ -257,7 +257,10 @@ class Constellation:
         """Element-set epoch of each satellite, datetime64[ns] UTC, shape ``(n_sats,)``."""
         jd = np.array([s.jdsatepoch for s in self.satrecs]) - 2440587.5
         fr = np.array([s.jdsatepochF for s in self.satrecs])
-        ns = np.round((jd + fr) * 86400e9).astype(np.int64)
+        # whole days and the rest apart: (jd + fr) * 86400e9 near 1.8e18 would round to
+        # 256 ns in float64
+        whole = np.floor(jd)
+        ns = whole.astype(np.int64) * 86_400_000_000_000 + np.round((jd - whole + fr) * 86400e9).astype(np.int64)
         return ns.astype("datetime64[ns]")
 
     @cached_property
