@@ -232,7 +232,10 @@ def visible_candidates(
         lam = (np.arccos(np.clip(rs * np.cos(e) / rt, -1.0, 1.0)) - e).max()
     lam = min(lam + np.radians(margin_deg), np.pi)
     unit_sat = np.where(ok[:, None], sat / np.where(ok, r_sat, 1.0)[:, None], 0.0)
-    cos_angle = (site / r_site[:, None]) @ unit_sat.T
+    u = site / r_site[:, None]
+    # three broadcast multiply-adds, not a k=3 matrix product: OpenBLAS runs that GEMM on
+    # its thread pool, whose spinning threads then take the CPU from the rest of the step
+    cos_angle = u[:, 0:1] * unit_sat[:, 0] + u[:, 1:2] * unit_sat[:, 1] + u[:, 2:3] * unit_sat[:, 2]
     rows, cols = np.nonzero(cos_angle >= np.cos(lam))
     keep = ok[cols]
     return rows[keep], cols[keep]

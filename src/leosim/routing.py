@@ -108,6 +108,43 @@ class LinkOptions:
             raise ParameterError(f"fibre stretch {self.fibre_stretch!r} is below 1; expected a factor >= 1")
 
 
+# A search may stop once past the farthest target its source needed at the previous step,
+# times this slack plus this margin; a source that then misses a target is searched again
+# without a bound, so the answer is exact whatever the two numbers (they only trade reruns
+# against search size).
+LIMIT_SLACK = 1.002
+LIMIT_MARGIN_S = 2e-4
+LIMIT_GROUPS = 8
+
+
+def _bounded_dijkstra(graph, src_nodes, prev_limit, pair_row, pair_target):
+    """``dijkstra`` from each source, stopped past its previous step's need when known.
+
+    Sources are grouped by bound (a few scipy calls rather than one per source). Returns
+    the distances, predecessors and this step's need per source (the farthest target
+    distance; inf when a target is unreachable, which makes that source unbounded next).
+    """
+    n = graph.shape[0]
+    if prev_limit is None or not np.isfinite(prev_limit).any():
+        dist, pred = dijkstra(graph, directed=True, indices=src_nodes, return_predecessors=True)
+    else:
+        lim = prev_limit * LIMIT_SLACK + LIMIT_MARGIN_S
+        dist = np.empty((len(src_nodes), n))
+        pred = np.empty((len(src_nodes), n), dtype=np.int32)
+        for grp in np.array_split(np.argsort(lim), min(LIMIT_GROUPS, len(lim))):
+            bound = lim[grp].max()
+            kw = {} if not np.isfinite(bound) else {"limit": bound}
+            dist[grp], pred[grp] = dijkstra(graph, directed=True, indices=src_nodes[grp], return_predecessors=True, **kw)
+        d_t = dist[pair_row, pair_target]
+        miss = np.unique(pair_row[~np.isfinite(d_t)])
+        miss = miss[np.isfinite(prev_limit[miss])]  # those searched unbounded are truly unreachable
+        if len(miss):
+            dist[miss], pred[miss] = dijkstra(graph, directed=True, indices=src_nodes[miss], return_predecessors=True)
+    need = np.zeros(len(src_nodes))
+    np.maximum.at(need, pair_row, dist[pair_row, pair_target])
+    return dist, pred, need
+
+
 @dataclass
 class ChunkResult:
     """Per-step results of a chunk for a list of endpoint pairs.
@@ -367,6 +404,9 @@ class Network:
         state = self.attachment.start(self.chunk_context(t_unix))
         free_gw = Free()
         st_rows, st_cols, st_w = self._static_edges
+        # per source row, how far its search had to go at the previous step (None: unbounded)
+        prev_limit = None
+        need = ~fibre_only
 
         rtt = np.full((n_t, n_p), np.nan)
         length = np.full((n_t, n_p), np.nan)
@@ -433,7 +473,12 @@ class Network:
             ww = np.concatenate(w_l)
             graph = sp.csr_matrix((np.maximum(ww, 1e-12), (rr, cc)), shape=(o["n"], o["n"]))
             if len(sources):
-                dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
+                if best_pop:  # every PoP is a candidate target: search everything
+                    dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
+                else:
+                    dist, pred, prev_limit = _bounded_dijkstra(
+                        graph, o["src"] + sources, prev_limit, src_row[need], target[need]
+                    )
             else:
                 dist = np.zeros((0, o["n"]))
                 pred = np.zeros((0, o["n"]), dtype=np.int32)
