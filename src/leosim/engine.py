@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -82,8 +83,9 @@ def default_workers() -> int:
 
 
 def default_chunk_steps(grid: TimeGrid) -> int:
-    """About a minute of simulated time per chunk at 1 s steps, 600 steps at most."""
-    return int(min(max(grid.n_steps // 8, 1), 600))
+    """An eighth of the run per chunk (so both cores get work), 300 steps at most (so a
+    chunk's arrays stay small: 300 steps x 4,950 pairs is 12 MB per float64 variable)."""
+    return int(min(max(grid.n_steps // 8, 1), 300))
 
 
 def iter_chunks(
@@ -95,7 +97,11 @@ def iter_chunks(
     chunk_steps: int | None = None,
     want_paths: bool = False,
 ) -> Iterator[PairChunk]:
-    """Yield each chunk's results in time order; ``workers > 1`` uses forked processes."""
+    """Yield each chunk's results in time order; ``workers > 1`` uses forked processes.
+
+    Memory is bounded by the chunk size and ``2 * workers`` chunks in flight, whatever
+    the length of the run.
+    """
     global _WORKER_NET, _WORKER_PAIRS
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid), network)
@@ -111,8 +117,22 @@ def iter_chunks(
     _WORKER_NET, _WORKER_PAIRS = network, pairs
     try:
         ctx = mp.get_context("fork")
-        with ctx.Pool(processes=min(workers, len(tasks))) as pool:
-            yield from pool.imap(_worker, tasks, chunksize=1)
+        n_proc = min(workers, len(tasks))
+        with ctx.Pool(processes=n_proc) as pool:
+            # at most two chunks per worker in flight: if the sink is slower than the
+            # workers, they wait, and finished chunks never pile up in memory
+            pending: deque = deque()
+            queue = iter(tasks)
+            for task in queue:
+                pending.append(pool.apply_async(_worker, (task,)))
+                if len(pending) >= 2 * n_proc:
+                    break
+            while pending:
+                chunk = pending.popleft().get()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append(pool.apply_async(_worker, (nxt,)))
+                yield chunk
     finally:
         _WORKER_NET = _WORKER_PAIRS = None
 
