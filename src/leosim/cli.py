@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,7 @@ from rich.table import Table
 
 from . import __version__
 from ._errors import LeosimError, ParameterError
-from ._time import TimeGrid, format_time, parse_duration, parse_time
+from ._time import TimeGrid, format_time, parse_time
 
 app = typer.Typer(
     name="leosim",
@@ -114,9 +115,11 @@ def constellation_cmd(
     format: FormatOpt = Fmt.table,
 ) -> None:
     """What was loaded: satellites, recovered shells and planes, epochs."""
+    from ._structure import plus_grid_pairs
+
     c = _constellation(constellation, tle)
     s = c.summary()
-    s["n_isl_plus_grid"] = int(len(__import__("leosim._structure", fromlist=["x"]).plus_grid_pairs(c)))
+    s["n_isl_plus_grid"] = int(len(plus_grid_pairs(c)))
     if format is Fmt.json:
         _emit(json.dumps(s, indent=2) + "\n", None)
         return
@@ -235,6 +238,11 @@ IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes to use (default: all cores).")]
 
 
+def _check_durations(duration: str, step: str) -> None:
+    """Fail on a bad duration or step before anything slow is loaded."""
+    TimeGrid.from_duration(np.datetime64("2000-01-01"), duration, step)
+
+
 def _elevation(min_elevation, max_gsl_length) -> float:
     if min_elevation is not None and max_gsl_length is not None:
         raise ParameterError("both --min-elevation and --max-gsl-length were given; expected one of them")
@@ -266,8 +274,7 @@ def path_cmd(
     from .ground import GroundSegment, SiteKind, resolve_place
 
     elev = _elevation(min_elevation, max_gsl_length)
-    grid_args = (start, duration, step)
-    parse_duration(duration, what="duration"), parse_duration(step, what="step")
+    _check_durations(duration, step)
     sites = GroundSegment.from_file(ground_stations) if ground_stations is not None else None
 
     def endpoint(text: str):
@@ -276,14 +283,12 @@ def path_cmd(
             text, kind = text.split(":", 1)[1], SiteKind.SERVER
         s = resolve_place(text, sites, kind=kind)
         if kind is SiteKind.SERVER and s.kind is not SiteKind.SERVER:
-            from dataclasses import replace
-
-            s = replace(s, kind=SiteKind.SERVER)
+            s = replace(s, kind=SiteKind.SERVER)  # a site of --ground-stations, as a server
         return s
 
     a, b = endpoint(src), endpoint(dst)
     c = _constellation(constellation, tle)
-    grid = _grid(c, *grid_args)
+    grid = _grid(c, start, duration, step)
     net = _network(c, GroundSegment.from_sites([a, b]), routing, attach, elev, max_gsl_length, max_isl_length, isl_file)
     rows: list[dict] = []
 
@@ -366,7 +371,7 @@ def pairs_cmd(
     from .results import PairsWriter
 
     elev = _elevation(min_elevation, max_gsl_length)
-    parse_duration(duration, what="duration"), parse_duration(step, what="step")
+    _check_durations(duration, step)
     p = Path(ground_stations)
     sites = GroundSegment.from_file(p) if p.exists() or p.suffix else GroundSegment.preset(ground_stations)
     if len(sites) < 2:

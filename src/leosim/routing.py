@@ -399,14 +399,12 @@ class Network:
             target[to_server] = o["pop"] + pop
             tail_delay[to_server] = g["ep_pop_delay"][b[to_server], pop]
         best_pop = to_server.any() and self.pop_selection == "best"
-        term_pos = np.full(o["E"], -1)
-        term_pos[g["term_idx"]] = np.arange(len(g["term_idx"]))
         state = self.attachment.start(self.chunk_context(t_unix))
         free_gw = Free()
         st_rows, st_cols, st_w = self._static_edges
         # per source row, how far its search had to go at the previous step (None: unbounded)
         prev_limit = None
-        need = ~fibre_only
+        searched = ~fibre_only
 
         rtt = np.full((n_t, n_p), np.nan)
         length = np.full((n_t, n_p), np.nan)
@@ -477,7 +475,7 @@ class Network:
                     dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
                 else:
                     dist, pred, prev_limit = _bounded_dijkstra(
-                        graph, o["src"] + sources, prev_limit, src_row[need], target[need]
+                        graph, o["src"] + sources, prev_limit, src_row[searched], target[searched]
                     )
             else:
                 dist = np.zeros((0, o["n"]))
