@@ -400,8 +400,6 @@ class Network:
             tail_delay[to_server] = g["ep_pop_delay"][b[to_server], pop]
         best_pop = to_server.any() and self.pop_selection == "best"
         state = self.attachment.start(self.chunk_context(t_unix))
-        free_gw = Free()
-        st_rows, st_cols, st_w = self._static_edges
         # per source row, how far its search had to go at the previous step (None: unbounded)
         prev_limit = None
         searched = ~fibre_only
@@ -412,9 +410,6 @@ class Network:
         phash = np.zeros((n_t, n_p), dtype=np.uint64)
         n_isl_up = np.zeros(n_t, dtype=np.int32)
         paths = [] if want_paths else None
-        isl = self.isl
-        max_isl = self.links.max_isl_length_m or np.inf
-        min_r = EARTH_RADIUS_M + self.links.isl_min_altitude_m
 
         for k in range(n_t):
             if positions is not None:
@@ -423,53 +418,7 @@ class Network:
                 if k % block == 0:
                     pos_block = self.constellation.positions(times[k:k + block], knot_s=knot_s)
                 pos = pos_block[k % block]
-            rows_l, cols_l, w_l = [st_rows], [st_cols], [st_w]
-            # laser links
-            if len(isl):
-                pa, pb = pos[isl[:, 0]], pos[isl[:, 1]]
-                d = np.linalg.norm(pb - pa, axis=1)
-                up = (d <= max_isl) & (chord_min_radius_m(pa, pb) >= min_r)
-                u, v, dd = isl[up, 0], isl[up, 1], d[up] / C
-                rows_l += [u, v]
-                cols_l += [v, u]
-                w_l += [dd, dd]
-                n_isl_up[k] = int(up.sum())
-            # terminals
-            sin_el, rng, margin = self.endpoint_geometry(pos)
-            visible = margin >= 0
-            gw_visible = None
-            if o["G"]:
-                gel, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
-                gw_visible = gm >= 0
-            if not isinstance(self.attachment, Free):
-                # a policy that picks one satellite must pick one that can carry traffic on:
-                # of the best-connected satellites if the terminal sees any, else of any
-                # satellite that can forward at all
-                best, any_ = self._usable(isl[up] if len(isl) else isl, gw_visible)
-                vis_best = visible & best[None, :]
-                visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
-            step = StepGeometry(t_unix[k], sin_el, rng, visible)
-            er, sc = self.attachment.choose(state, step)
-            e_idx = g["term_idx"][er]
-            wd = rng[er, sc] / C
-            rows_l += [o["src"] + e_idx, sc]
-            cols_l += [sc, o["dst"] + e_idx]
-            w_l += [wd, wd]
-            # gateways: any visible satellite
-            if o["G"]:
-                gr, gc = free_gw.choose(None, StepGeometry(t_unix[k], gel, grng, gw_visible))
-                gw_w = grng[gr, gc] / C
-                rows_l += [gc]
-                cols_l += [o["gw_in"] + gr]
-                w_l += [gw_w]
-                if self.routing.fibre_relay or self.routing.gateway_relay:
-                    rows_l += [o["gw_out"] + gr]
-                    cols_l += [gc]
-                    w_l += [gw_w]
-            rr = np.concatenate(rows_l)
-            cc = np.concatenate(cols_l)
-            ww = np.concatenate(w_l)
-            graph = sp.csr_matrix((np.maximum(ww, 1e-12), (rr, cc)), shape=(o["n"], o["n"]))
+            graph, n_isl_up[k] = self._step_graph(pos, t_unix[k], state)
             if len(sources):
                 if best_pop:  # every PoP is a candidate target: search everything
                     dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
@@ -519,6 +468,59 @@ class Network:
                     step_paths.append(nodes)
                 paths.append(step_paths)
         return ChunkResult(rtt, length, hops, phash, paths, n_isl_up)
+
+    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
+        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
+        o, g = self._layout, self._ground
+        st_rows, st_cols, st_w = self._static_edges
+        rows_l, cols_l, w_l = [st_rows], [st_cols], [st_w]
+        isl_up = self.isl
+        # laser links: up when short enough and clear of the atmosphere
+        if len(isl_up):
+            pa, pb = pos[isl_up[:, 0]], pos[isl_up[:, 1]]
+            d = np.linalg.norm(pb - pa, axis=1)
+            up = (d <= (self.links.max_isl_length_m or np.inf)) & (
+                chord_min_radius_m(pa, pb) >= EARTH_RADIUS_M + self.links.isl_min_altitude_m
+            )
+            isl_up = isl_up[up]
+            dd = d[up] / C
+            rows_l += [isl_up[:, 0], isl_up[:, 1]]
+            cols_l += [isl_up[:, 1], isl_up[:, 0]]
+            w_l += [dd, dd]
+        # terminals, through the attachment policy
+        sin_el, rng, margin = self.endpoint_geometry(pos)
+        visible = margin >= 0
+        gw_visible = None
+        if o["G"]:
+            _, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
+            gw_visible = gm >= 0
+        if not isinstance(self.attachment, Free):
+            # a policy that picks one satellite must pick one that can carry traffic on:
+            # of the best-connected satellites if the terminal sees any, else of any
+            # satellite that can forward at all
+            best, any_ = self._usable(isl_up, gw_visible)
+            vis_best = visible & best[None, :]
+            visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
+        er, sc = self.attachment.choose(state, StepGeometry(t_unix_s, sin_el, rng, visible))
+        e_idx = g["term_idx"][er]
+        wd = rng[er, sc] / C
+        rows_l += [o["src"] + e_idx, sc]
+        cols_l += [sc, o["dst"] + e_idx]
+        w_l += [wd, wd]
+        # gateways: any visible satellite (a gateway site has many antennas)
+        if o["G"]:
+            gr, gc = np.nonzero(gw_visible)
+            gw_w = grng[gr, gc] / C
+            rows_l += [gc]
+            cols_l += [o["gw_in"] + gr]
+            w_l += [gw_w]
+            if self.routing.fibre_relay or self.routing.gateway_relay:
+                rows_l += [o["gw_out"] + gr]
+                cols_l += [gc]
+                w_l += [gw_w]
+        ww = np.maximum(np.concatenate(w_l), 1e-12)  # csgraph reads a zero weight as no edge
+        graph = sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(o["n"], o["n"]))
+        return graph, len(isl_up) if self.routing.isl else 0
 
     def _usable(self, isl_up: np.ndarray, gw_visible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Satellites that can carry a terminal's traffic on, at one step: (best, any).
