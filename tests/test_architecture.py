@@ -26,3 +26,21 @@ def test_public_names_are_exported():
 
     for name in leosim.__all__:
         assert hasattr(leosim, name), name
+
+
+def test_missing_extra_says_how_to_install_it():
+    from leosim._errors import MissingExtraError, require
+
+    with pytest.raises(MissingExtraError) as exc:
+        require("leosim_no_such_package", "io")
+    assert str(exc.value) == (
+        "this needs the Python package 'leosim_no_such_package', which is not installed; "
+        "install it with: pip install 'leosim[io]'"
+    )
+
+
+def test_core_import_does_not_load_heavy_extras():
+    """``import leosim`` stays lean: xarray, zarr, netCDF4 and matplotlib load only when used."""
+    code = "import sys, leosim; print(sorted(m for m in ('xarray', 'zarr', 'netCDF4', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -29,3 +29,20 @@ class ParameterError(LeosimError, ValueError):
 
 class ConstellationError(LeosimError, ValueError):
     """An unknown preset or an impossible constellation definition."""
+
+
+class MissingExtraError(LeosimError, ImportError):
+    """An optional part of leosim is used but its packages are not installed."""
+
+
+def require(module: str, extra: str):
+    """Import ``module`` or say which leosim extra installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtraError(
+            f"this needs the Python package {module!r}, which is not installed; "
+            f"install it with: pip install 'leosim[{extra}]'"
+        ) from None

@@ -100,7 +100,9 @@ def run_demo(constellation, output: Path, duration: str, step: str, workers, out
 
 
 def _plot(grid, rtt, labels, path: Path, title: str) -> None:
-    import matplotlib
+    from ._errors import require
+
+    matplotlib = require("matplotlib", "plot")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
-from ._errors import ParameterError
+from ._errors import ParameterError, require
 from ._time import TimeGrid
 from .engine import PairChunk
 from .ground import GroundSegment
@@ -25,6 +24,7 @@ class PairsWriter:
     """Append :class:`~leosim.engine.PairChunk` results to ``OUT.zarr`` or ``OUT.nc``."""
 
     def __init__(self, path: str | Path, grid: TimeGrid, sites: GroundSegment, pairs: np.ndarray, attrs: dict | None = None):
+        require("xarray", "io")
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in (".zarr", ".nc"):
@@ -42,7 +42,9 @@ class PairsWriter:
         if self.kind == ".nc" and self.path.exists():
             self.path.unlink()
 
-    def _dataset(self, ch: PairChunk) -> xr.Dataset:
+    def _dataset(self, ch: PairChunk):
+        import xarray as xr
+
         names = np.array(self.sites.names, dtype=object)
         prev = ch.path_hash[:1] if self._last_hash is None else self._last_hash[None, :]
         changed = ch.path_hash != np.concatenate([prev, ch.path_hash[:-1]])
@@ -76,6 +78,7 @@ class PairsWriter:
             raise RuntimeError(f"chunk starts at step {ch.i0}, expected {self._written}")
         ds = self._dataset(ch)
         if self.kind == ".zarr":
+            require("zarr", "io")
             if self._written == 0:
                 ds.to_zarr(self.path, mode="w", consolidated=False)
             else:
@@ -84,8 +87,8 @@ class PairsWriter:
             self._write_nc(ds)
         self._written = ch.i1
 
-    def _write_nc(self, ds: xr.Dataset) -> None:
-        import netCDF4
+    def _write_nc(self, ds) -> None:
+        netCDF4 = require("netCDF4", "io")
 
         if self._nc is None:
             nc = netCDF4.Dataset(self.path, "w")
@@ -123,8 +126,9 @@ class PairsWriter:
             self._nc = None
 
 
-def open_pairs(path: str | Path) -> xr.Dataset:
-    """Open a dataset written by :class:`PairsWriter`."""
+def open_pairs(path: str | Path):
+    """Open a dataset written by :class:`PairsWriter` as an ``xarray.Dataset``."""
+    xr = require("xarray", "io")
     p = Path(path)
     if p.suffix.lower() == ".zarr":
         return xr.open_zarr(p, consolidated=False)
