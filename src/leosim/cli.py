@@ -409,6 +409,23 @@ def demo_cmd(
     run_demo(c, output, duration, step, workers, out, err)
 
 
+def _register_command_modules() -> None:
+    """Commands that live in their own modules (capacity, policy and adversary)."""
+    import importlib
+
+    for name in ("cli_capacity", "cli_adversary"):
+        try:
+            module = importlib.import_module(f"leosim.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"leosim.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     """Entry point: run the app, turning the package's errors into one-line messages."""
     try:
