@@ -393,20 +393,101 @@ def pairs_cmd(
     err.print(f"wrote {output}: {grid.n_steps} steps x {len(pairs)} pairs")
 
 
-# --------------------------------------------------------------------------- demo
-@app.command("demo")
-def demo_cmd(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the CSV and the PNG plot.")] = Path("leosim-demo"),
-    duration: DurationOpt = "10min",
-    step: StepOpt = "1s",
-    constellation: ConstellationOpt = None,
+# ---------------------------------------------------------------------- scenarios
+scenarios_app = typer.Typer(help="The built-in scenarios: list them, or print one to copy and edit.", invoke_without_command=True)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.callback()
+def scenarios_list(ctx: typer.Context) -> None:
+    """List the built-in scenarios."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .scenario import builtin_scenarios
+
+    tab = Table("name", "description", title="built-in scenarios (leosim scenarios show NAME prints one)")
+    for name, desc in builtin_scenarios().items():
+        tab.add_row(name, desc)
+    out.print(tab)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name.")]) -> None:
+    """Print a built-in scenario's TOML, to copy and edit."""
+    from .scenario import builtin_text
+
+    sys.stdout.write(builtin_text(name))
+
+
+@app.command("validate")
+def validate_cmd(scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name.")]) -> None:
+    """Check a scenario file without running it: schema, names, places and files."""
+    from .runner import plan
+    from .scenario import load_scenario
+
+    scn, _, path = load_scenario(scenario)
+    p = plan(scn, path)
+    out.print(f"[green]ok[/green]: {scn.name}: {p.constellation.n_sats:,} satellites, "
+              f"{len(p.network.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps")
+
+
+def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None) -> dict:
+    from .runner import headline_rows, run
+    from .scenario import load_scenario
+
+    scn, text, path = load_scenario(scenario)
+    from .runner import prepare_output
+
+    prepare_output(output, overwrite)  # refuse a non-empty directory before any work
+    state = {"done": 0, "total": None, "next": 0.1}
+
+    with _progress(0, "routing") as prog:
+        task = prog.add_task("routing", total=None)
+
+        def log(msg: str) -> None:
+            err.print(msg)
+
+        def progress(n: int) -> None:
+            state["done"] += n
+            if state["total"] is None:
+                from .scenario import parse_duration
+
+                state["total"] = int(parse_duration(scn.time.duration) / parse_duration(scn.time.step) + 1e-9)
+                prog.update(task, total=state["total"])
+            prog.advance(task, n)
+            if not err.is_terminal and state["done"] >= state["next"] * state["total"]:
+                err.print(f"  {state['done']}/{state['total']} steps")
+                state["next"] += 0.1
+
+        summary = run(scn, text, output, source=path, overwrite=True, seed=seed, workers=workers, progress=progress, log=log)
+    tab = Table("", "", title=f"leosim {scn.name}", show_header=False)
+    for k, v in headline_rows(summary):
+        tab.add_row(k, v)
+    out.print(tab)
+    out.print(f"wrote {output}/: report.html, summary.json, pairs.csv, regions.csv, "
+              f"{'rtt.zarr' if scn.outputs.time_series == 'zarr' else 'rtt.nc'} ({summary['run_time_s']:.0f} s)")
+    return summary
+
+
+@app.command("run")
+def run_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name (leosim scenarios lists them).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (new or empty).")] = Path("leosim-out"),
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the scenario's).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the outputs of an earlier run in OUTPUT.")] = False,
     workers: WorkersOpt = None,
 ) -> None:
-    """RTT over the next 10 minutes between well-known city pairs over Starlink; table + plot."""
-    from .demo import run_demo
+    """Run a scenario: data, summary.json and a self-contained report.html in OUTPUT."""
+    _run_scenario(scenario, output, overwrite, seed, workers)
 
-    c = _constellation(constellation, None)
-    run_demo(c, output, duration, step, workers, out, err)
+
+@app.command("demo")
+def demo_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")] = Path("leosim-demo"),
+    workers: WorkersOpt = None,
+) -> None:
+    """Run the default scenario (global) into ./leosim-demo and print the headline table."""
+    _run_scenario("global", output, overwrite=True, seed=None, workers=workers)
 
 
 def _register_command_modules() -> None:

@@ -79,10 +79,12 @@ class PairsWriter:
         ds = self._dataset(ch)
         if self.kind == ".zarr":
             require("zarr", "io")
+            # Zarr format 2: its fixed-length unicode (the site names) is specified, which
+            # format 3 has not done yet, and every zarr reader understands it
             if self._written == 0:
-                ds.to_zarr(self.path, mode="w", consolidated=False)
+                ds.to_zarr(self.path, mode="w", consolidated=False, zarr_format=2)
             else:
-                ds.to_zarr(self.path, append_dim="time", consolidated=False)
+                ds.to_zarr(self.path, append_dim="time", consolidated=False, zarr_format=2)
         else:
             self._write_nc(ds)
         self._written = ch.i1

@@ -1,0 +1,286 @@
+"""Scenario files: TOML validated into typed models.
+
+A scenario says what to simulate (constellation, time window, ground segment, routing)
+and what to hand back. Every mistake in a file is reported with the file, the key path
+(``ground.terminals[2].country``), the line where it can be found, what was received and
+what was expected; unknown keys are errors, so a typo is never silently ignored.
+
+Built-in scenarios live in ``leosim/data/scenarios/*.toml``; ``leosim scenarios show
+NAME`` prints one so it can be copied and edited.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ._errors import LeosimError
+from ._time import parse_duration, parse_time
+
+
+class ScenarioError(LeosimError, ValueError):
+    """A scenario file that cannot be read or does not validate."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShellSpec(_Model):
+    """One Walker-delta shell."""
+
+    altitude_km: Annotated[float, Field(gt=80, lt=50_000)]
+    inclination_deg: Annotated[float, Field(ge=0, le=180)]
+    planes: Annotated[int, Field(ge=1)]
+    sats_per_plane: Annotated[int, Field(ge=1)]
+    phasing: Annotated[int, Field(ge=0)] = 1
+
+
+class ConstellationSpec(_Model):
+    """A preset, an element-set file, or Walker shells: exactly one of them."""
+
+    preset: str | None = None
+    file: str | None = None
+    shells: list[ShellSpec] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ConstellationSpec:
+        given = [k for k in ("preset", "file", "shells") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of preset, file or shells; got {', '.join(given) or 'none'}"
+            )
+        if self.preset is not None:
+            from .constellation import PRESET_NAMES
+
+            if self.preset not in PRESET_NAMES:
+                raise ValueError(f"unknown preset {self.preset!r}; expected one of {', '.join(PRESET_NAMES)}")
+        return self
+
+
+class TimeSpec(_Model):
+    """When: ``start`` is ISO 8601 UTC or ``"epoch"`` (the element sets' epoch)."""
+
+    start: str = "epoch"
+    duration: str = "10min"
+    step: str = "1s"
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        if v != "epoch":
+            parse_time(v)
+        return v
+
+    @field_validator("duration", "step")
+    @classmethod
+    def _dur(cls, v: str, info) -> str:
+        parse_duration(v, what=info.field_name)
+        return v
+
+    @model_validator(mode="after")
+    def _step_fits(self) -> TimeSpec:
+        if parse_duration(self.step) > parse_duration(self.duration):
+            raise ValueError(f"step {self.step} is longer than the duration {self.duration}; expected a shorter step")
+        return self
+
+
+class TerminalGroup(_Model):
+    """A group of terminals: the N most populous cities of a country (or of the world),
+    named places, or a site file."""
+
+    cities: Annotated[int, Field(ge=1, le=5000)] | None = None
+    country: str | None = None
+    places: list[str] | None = None
+    file: str | None = None
+    label: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _cc(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{2}", v):
+            raise ValueError(f"country {v!r} is not an ISO 3166-1 alpha-2 code; expected two letters such as 'UA'")
+        return None if v is None else v.upper()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TerminalGroup:
+        given = [k for k in ("cities", "places", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of cities, places or file; got {', '.join(given) or 'none'}")
+        if self.country is not None and self.cities is None:
+            raise ValueError("country only goes with cities (the N most populous cities of that country)")
+        return self
+
+
+class GroundSpec(_Model):
+    """Terminals, and where gateways and PoPs come from (``"starlink"``, a file, ``"none"``).
+
+    ``gateway_countries`` keeps only gateways in those countries (e.g. ``["PL", "LT"]``).
+    """
+
+    terminals: list[TerminalGroup] = Field(min_length=1)
+    gateways: str = "starlink"
+    pops: str = "starlink"
+    gateway_countries: list[str] | None = None
+
+
+class RoutingSpec(_Model):
+    mode: Literal["isl", "bent-pipe", "hybrid"] = "isl"
+    attach: Literal["free", "max-elevation", "longest-visible", "scheduled"] = "scheduled"
+    min_elevation_deg: Annotated[float, Field(ge=0, le=90)] = 25.0
+    max_isl_length_km: Annotated[float, Field(gt=0)] | None = None
+    fibre_stretch: Annotated[float, Field(ge=1)] = 1.5
+
+
+class TrafficSpec(_Model):
+    """What to measure: each terminal to a server at a PoP (``"nearest-pop"``: the PoP
+    nearest the terminal), and/or explicit place pairs plotted over time."""
+
+    destination: Literal["nearest-pop", "none"] = "nearest-pop"
+    pairs: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = []
+    plot_pairs: Annotated[int, Field(ge=0, le=20)] = 6
+
+
+class OutputsSpec(_Model):
+    time_series: Literal["zarr", "netcdf"] = "zarr"
+    tables: Literal["csv", "parquet"] = "csv"
+    report: bool = True
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    name: str
+    description: str = ""
+    sources: list[str] = []
+    seed: int = 0
+    constellation: ConstellationSpec = ConstellationSpec(preset="starlink-2026-05")
+    time: TimeSpec = TimeSpec()
+    ground: GroundSpec
+    routing: RoutingSpec = RoutingSpec()
+    traffic: TrafficSpec = TrafficSpec()
+    outputs: OutputsSpec = OutputsSpec()
+    # sections of later work (capacity, policy, adversary) are added here as they land
+
+
+# --------------------------------------------------------------------------- loading
+_SCENARIO_DIR = "scenarios"
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Name -> one-line description of each shipped scenario."""
+    out = {}
+    for f in sorted(resources.files("leosim").joinpath("data", _SCENARIO_DIR).iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".toml"):
+            text = f.read_text(encoding="utf-8")
+            m = re.search(r'^description\s*=\s*"(.*)"\s*$', text, re.MULTILINE)
+            out[f.name[:-5]] = m.group(1) if m else ""
+    return out
+
+
+def builtin_text(name: str) -> str:
+    """The TOML text of a shipped scenario."""
+    names = builtin_scenarios()
+    if name not in names:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(names), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ScenarioError(f"unknown scenario {name!r}; expected one of {', '.join(names)} or a .toml file{hint}")
+    return resources.files("leosim").joinpath("data", _SCENARIO_DIR, f"{name}.toml").read_text(encoding="utf-8")
+
+
+def load_scenario(name_or_path: str | Path) -> tuple[Scenario, str, Path | None]:
+    """A scenario by built-in name or file path: (model, its TOML text, its file or None)."""
+    p = Path(name_or_path)
+    if p.suffix.lower() == ".toml" or p.exists():
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ScenarioError(f"cannot read scenario file {str(p)!r}: {reason}; expected a TOML file") from None
+        return parse_scenario(text, str(p)), text, p.resolve()
+    text = builtin_text(str(name_or_path))
+    return parse_scenario(text, f"<built-in {name_or_path}>"), text, None
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Validate TOML text into a :class:`Scenario`; errors name file, key path and line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_explain(exc, text, source)) from None
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "literal[", "constrained-", "union[")) and part not in ("list[str]",):
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _find_line(loc: tuple[Any, ...], text: str) -> int | None:
+    """Best-effort line number of a key path in TOML text (1-based)."""
+    keys = [str(k) for k in loc if not isinstance(k, int)]
+    idx = [k for k in loc if isinstance(k, int)]
+    lines = text.splitlines()
+    start = 0
+    # [[a.b]] arrays of tables: the n-th header
+    if len(keys) >= 2 and idx:
+        header = re.compile(r"^\s*\[\[\s*" + re.escape(".".join(keys[:2])) + r"\s*\]\]")
+        seen = -1
+        for i, line in enumerate(lines):
+            if header.match(line):
+                seen += 1
+                if seen == idx[0]:
+                    start = i
+                    break
+    elif keys:
+        header = re.compile(r"^\s*\[\s*" + re.escape(keys[0]) + r"\s*\]")
+        for i, line in enumerate(lines):
+            if header.match(line):
+                start = i
+                break
+    leaf = re.compile(r"^\s*" + re.escape(keys[-1]) + r"\s*=") if keys else None
+    if leaf is not None:
+        for i in range(start, len(lines)):
+            if leaf.match(lines[i]):
+                return i + 1
+            if i > start and lines[i].lstrip().startswith("[") and start:
+                break
+    return start + 1 if start else None
+
+
+def _explain(exc: ValidationError, text: str, source: str) -> str:
+    msgs = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = _key_path(loc) or "(top level)"
+        line = _find_line(loc, text)
+        where = f"{source}:{line}" if line else source
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msgs.append(f"{where}: unknown key {path!r}; check the spelling (leosim scenarios show global lists the keys)")
+            continue
+        if kind == "missing":
+            msgs.append(f"{where}: {path} is missing; expected it to be given")
+            continue
+        received = err.get("input")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if isinstance(received, dict):  # a whole table failed a check across its keys
+            msgs.append(f"{where}: [{path}] is not valid: {msg}")
+        else:
+            msgs.append(f"{where}: {path} = {received!r} is not valid: {msg}")
+    return "; ".join(msgs)
