@@ -316,3 +316,21 @@ def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
     t = np.array([walker.epoch + np.timedelta64(600, "s")])
     assert np.nanmax(np.linalg.norm(c.positions(t) - walker.positions(t), axis=-1)) < 1e3
     assert len(plus_grid_pairs(c)) > 0
+
+
+def test_visible_candidates_dense_and_tree_agree():
+    """The k-d tree cull (many sites) lists exactly the pairs of the dense one."""
+    from leosim._geo import geodetic_to_ecef, visible_candidates
+
+    rng = np.random.default_rng(7)
+    sites = geodetic_to_ecef(rng.uniform(-80, 80, 300), rng.uniform(-180, 180, 300))
+    c = Constellation.preset("starlink-gen1")
+    pos = c.positions(np.array([c.epoch]))[0]
+    pos[5] = np.nan  # a failed satellite is never a candidate
+    for kw in ({"min_elevation_deg": 25.0}, {"min_elevation_deg": 0.0}, {"max_range_m": 1.2e6}):
+        d = visible_candidates(sites, pos, method="dense", **kw)
+        t = visible_candidates(sites, pos, method="tree", **kw)
+        assert len(d[0]) > 1000
+        np.testing.assert_array_equal(d[0], t[0])
+        np.testing.assert_array_equal(d[1], t[1])
+        assert 5 not in d[1]

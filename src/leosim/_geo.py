@@ -205,6 +205,7 @@ def visible_candidates(
     min_elevation_deg: float | None = None,
     max_range_m: float | None = None,
     margin_deg: float = 0.5,
+    method: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(site, satellite) index pairs that may be visible: a cheap, conservative cull.
 
@@ -212,7 +213,9 @@ def visible_candidates(
     the site is at most the coverage angle for the highest satellite and the lowest
     site; ``margin_deg`` covers the difference between the geodetic vertical and the
     geocentric radius (under 0.2 deg). One small matrix product instead of the full
-    geometry of every pair: the exact test then runs on the candidates only.
+    geometry of every pair: the exact test then runs on the candidates only. ``method``
+    ``"dense"`` (one cosine per pair) or ``"tree"`` (a k-d tree over the satellites, for
+    hundreds of sites) give the same pairs, sorted by site then satellite.
     """
     site = np.asarray(site_xyz_m, dtype=np.float64)
     sat = np.asarray(sat_xyz_m, dtype=np.float64)
@@ -233,6 +236,17 @@ def visible_candidates(
     lam = min(lam + np.radians(margin_deg), np.pi)
     unit_sat = np.where(ok[:, None], sat / np.where(ok, r_sat, 1.0)[:, None], 0.0)
     u = site / r_site[:, None]
+    if method == "tree" or (method == "auto" and len(site) * len(sat) > 500_000):
+        # many sites and satellites: a k-d tree over the satellites' unit vectors finds the
+        # same pairs (chord 2 sin(lam / 2) <=> central angle lam) without the dense matrix
+        from scipy.spatial import cKDTree
+
+        good = np.flatnonzero(ok)
+        hits = cKDTree(unit_sat[good]).query_ball_point(u, r=2.0 * np.sin(lam / 2.0), return_sorted=True)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        rows = np.repeat(np.arange(len(site)), counts)
+        cols = good[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.zeros(0, dtype=np.int64)
+        return rows, cols
     # three broadcast multiply-adds, not a k=3 matrix product: OpenBLAS runs that GEMM on
     # its thread pool, whose spinning threads then take the CPU from the rest of the step
     cos_angle = u[:, 0:1] * unit_sat[:, 0] + u[:, 1:2] * unit_sat[:, 1] + u[:, 2:3] * unit_sat[:, 2]

@@ -315,23 +315,29 @@ class Network:
             return (self.links.max_gsl_length_m - rng) / self.links.max_gsl_length_m
         return sin_el - np.sin(np.radians(min_el_deg))
 
+    def _site_links(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
+        """Candidate (site, satellite) pairs with sin(elevation), range (m) and margin.
+
+        Only pairs that pass the cheap cull (:func:`visible_candidates`) are listed; every
+        other pair is certainly below the mask.
+        """
+        rows, cols = visible_candidates(xyz, sat_xyz, min_elevation_deg=min_el_deg, max_range_m=self.links.max_gsl_length_m)
+        s, r = pair_geometry(xyz, up, sat_xyz, rows, cols)
+        return rows, cols, s, r, self._gsl_margin(s, r, min_el_deg)
+
     def _site_geometry(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
         """Dense ``(n_sites, n_sats)`` sin(elevation), range and visibility margin.
 
-        Only pairs that pass the cheap cull (:func:`visible_candidates`) get exact
-        geometry; every other pair is certainly below the mask and gets sin(el) = -1,
-        range = inf and a negative margin.
+        Pairs outside the cull get sin(el) = -1, range = inf and a negative margin.
         """
-        L = self.links.max_gsl_length_m
-        rows, cols = visible_candidates(xyz, sat_xyz, min_elevation_deg=min_el_deg, max_range_m=L)
-        s, r = pair_geometry(xyz, up, sat_xyz, rows, cols)
+        rows, cols, s, r, m = self._site_links(xyz, up, sat_xyz, min_el_deg)
         shape = (len(xyz), len(sat_xyz))
         sin_el = np.full(shape, -1.0)
         rng = np.full(shape, np.inf)
+        margin = np.full(shape, -2.0)
         sin_el[rows, cols] = s
         rng[rows, cols] = r
-        margin = np.full(shape, -2.0)
-        margin[rows, cols] = self._gsl_margin(s, r, min_el_deg)
+        margin[rows, cols] = m
         return sin_el, rng, margin
 
     def endpoint_geometry(self, sat_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -490,15 +496,18 @@ class Network:
         # terminals, through the attachment policy
         sin_el, rng, margin = self.endpoint_geometry(pos)
         visible = margin >= 0
-        gw_visible = None
-        if o["G"]:
-            _, grng, gm = self._site_geometry(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
-            gw_visible = gm >= 0
+        gw_sats = None
+        if o["G"]:  # sparse: hundreds of gateways x thousands of satellites, few visible
+            gr, gc, _, grng, gm = self._site_links(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
+            keep = gm >= 0
+            gr, gc, grng = gr[keep], gc[keep], grng[keep]
+            gw_sats = np.zeros(len(pos), dtype=bool)
+            gw_sats[gc] = True
         if not isinstance(self.attachment, Free):
             # a policy that picks one satellite must pick one that can carry traffic on:
             # of the best-connected satellites if the terminal sees any, else of any
             # satellite that can forward at all
-            best, any_ = self._usable(isl_up, gw_visible)
+            best, any_ = self._usable(isl_up, gw_sats)
             vis_best = visible & best[None, :]
             visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
         er, sc = self.attachment.choose(state, StepGeometry(t_unix_s, sin_el, rng, visible))
@@ -509,8 +518,7 @@ class Network:
         w_l += [wd, wd]
         # gateways: any visible satellite (a gateway site has many antennas)
         if o["G"]:
-            gr, gc = np.nonzero(gw_visible)
-            gw_w = grng[gr, gc] / C
+            gw_w = grng / C
             rows_l += [gc]
             cols_l += [o["gw_in"] + gr]
             w_l += [gw_w]
@@ -522,7 +530,7 @@ class Network:
         graph = sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(o["n"], o["n"]))
         return graph, len(isl_up) if self.routing.isl else 0
 
-    def _usable(self, isl_up: np.ndarray, gw_visible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _usable(self, isl_up: np.ndarray, gw_sats: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Satellites that can carry a terminal's traffic on, at one step: (best, any).
 
         With laser links, *best* is the largest laser-connected component (shells are not
@@ -539,8 +547,8 @@ class Network:
             sizes = np.bincount(labels)
             best |= labels == np.argmax(sizes)
             any_ |= sizes[labels] > 1
-        if (self.routing.gateway_relay or self.routing.fibre_relay) and gw_visible is not None:
-            sees_gw = gw_visible.any(axis=0)
+        if (self.routing.gateway_relay or self.routing.fibre_relay) and gw_sats is not None:
+            sees_gw = gw_sats
             best |= sees_gw
             any_ |= sees_gw
         return best, any_
