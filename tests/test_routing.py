@@ -334,3 +334,18 @@ def test_visible_candidates_dense_and_tree_agree():
         np.testing.assert_array_equal(d[0], t[0])
         np.testing.assert_array_equal(d[1], t[1])
         assert 5 not in d[1]
+
+
+def test_direct_to_cell_satellites_never_serve_a_terminal():
+    """Starlink's [DTC] satellites serve phones: a dish's first hop is never one of them."""
+    c = Constellation.preset("starlink-2026-05")
+    dtc = ~c.serves_terminals
+    assert int(dtc.sum()) == 644  # names with [DTC] in the 2026-05-13 snapshot
+    ground = GroundSegment.from_sites([SITES[1], Site("Cairo", 30.06, 31.25)])
+    net = Network(c, ground)
+    grid = TimeGrid.from_duration(c.epoch, "20s", "10s")
+    res = net.solve(grid.times, [[0, 1]], want_paths=True)
+    for step in res.paths:
+        nodes = step[0]
+        assert nodes, "Nairobi-Cairo has a laser path"
+        assert not dtc[nodes[1]] and not dtc[nodes[-2]]

@@ -270,6 +270,15 @@ class Constellation:
         return self.epochs.max()
 
     @cached_property
+    def serves_terminals(self) -> np.ndarray:
+        """Whether each satellite carries user-terminal (Ku) links, shape ``(n_sats,)``.
+
+        Starlink's direct-to-cell satellites (``[DTC]`` in their names) serve phones, not
+        dishes: they keep their laser links but never serve a terminal.
+        """
+        return np.array(["[DTC]" not in n for n in self.names], dtype=bool)
+
+    @cached_property
     def mean_altitude_m(self) -> np.ndarray:
         """Mean altitude (m) above the SGP4 equatorial radius from the mean motion."""
         n = np.array([s.no_kozai for s in self.satrecs]) / 60.0  # rad/s

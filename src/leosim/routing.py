@@ -344,7 +344,14 @@ class Network:
         """sin(elevation), range (m), visibility margin for terminals x satellites at one instant."""
         g = self._ground
         ti = g["term_idx"]
-        return self._site_geometry(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, self.links.min_elevation_deg)
+        sin_el, rng, margin = self._site_geometry(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, self.links.min_elevation_deg)
+        if not self._serves_all:
+            margin[:, ~self.constellation.serves_terminals] = -2.0  # never a terminal's satellite
+        return sin_el, rng, margin
+
+    @cached_property
+    def _serves_all(self) -> bool:
+        return bool(self.constellation.serves_terminals.all())
 
     def chunk_context(self, t_unix_s: np.ndarray) -> ChunkContext:
         def geometry(t: np.ndarray, sats: np.ndarray | None):
