@@ -131,7 +131,7 @@ def test_run_refuses_non_empty_directory_unless_overwrite(small_run, tmp_path):
 def test_interrupted_run_is_marked_incomplete(tmp_path):
     scn = parse_scenario(SMALL.replace('duration = "1min"', 'duration = "5min"'), "small.toml")
 
-    def stop(n):
+    def stop(done, total):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

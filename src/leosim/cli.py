@@ -24,6 +24,8 @@ from rich.table import Table
 from . import __version__
 from ._errors import LeosimError, ParameterError
 from ._time import TimeGrid, format_time, parse_time
+from .attachment import POLICIES
+from .routing import ROUTING_MODES
 
 app = typer.Typer(
     name="leosim",
@@ -44,17 +46,9 @@ class Fmt(StrEnum):
     json = "json"
 
 
-class Routing(StrEnum):
-    isl = "isl"
-    bent_pipe = "bent-pipe"
-    hybrid = "hybrid"
-
-
-class Attach(StrEnum):
-    free = "free"
-    max_elevation = "max-elevation"
-    longest_visible = "longest-visible"
-    scheduled = "scheduled"
+# the names come from the one table each that maps them to objects
+Routing = StrEnum("Routing", [(name, name) for name in ROUTING_MODES])
+Attach = StrEnum("Attach", [(name, name) for name in POLICIES])
 
 
 ConstellationOpt = Annotated[
@@ -217,7 +211,7 @@ def _grid(c, start, duration, step) -> TimeGrid:
     return TimeGrid.from_duration(parse_time(start) if start else c.epoch, duration, step)
 
 
-def _progress(total: int, label: str):
+def _progress(label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
@@ -256,8 +250,8 @@ def path_cmd(
     start: StartOpt = None,
     duration: DurationOpt = "10min",
     step: StepOpt = "100ms",
-    routing: RoutingOpt = Routing.isl,
-    attach: AttachOpt = Attach.free,
+    routing: RoutingOpt = Routing["isl"],
+    attach: AttachOpt = Attach["free"],
     min_elevation: MinElOpt = None,
     max_gsl_length: MaxGslOpt = None,
     max_isl_length: MaxIslOpt = None,
@@ -305,7 +299,7 @@ def path_cmd(
                 "time_utc": format_time(grid.times[i]),
             })
 
-    with _progress(grid.n_steps, "routing") as prog:
+    with _progress("routing") as prog:
         task = prog.add_task("routing", total=grid.n_steps)
         run_pairs(net, grid, np.array([[0, 1]]), sink, workers=workers or default_workers(), want_paths=True,
                   progress=lambda n: prog.advance(task, n))
@@ -355,8 +349,8 @@ def pairs_cmd(
     start: StartOpt = None,
     duration: DurationOpt = "10min",
     step: StepOpt = "100ms",
-    routing: RoutingOpt = Routing.isl,
-    attach: AttachOpt = Attach.free,
+    routing: RoutingOpt = Routing["isl"],
+    attach: AttachOpt = Attach["free"],
     min_elevation: MinElOpt = None,
     max_gsl_length: MaxGslOpt = None,
     max_isl_length: MaxIslOpt = None,
@@ -385,7 +379,7 @@ def pairs_cmd(
         "constellation": c.description, "routing": net.routing.name, "attachment": net.attachment.name,
         "min_elevation_deg": elev, "leosim_version": __version__,
     })
-    with _progress(grid.n_steps, "routing") as prog:
+    with _progress("routing") as prog:
         task = prog.add_task("routing", total=grid.n_steps)
         run_pairs(net, grid, pairs, writer.write, workers=workers or default_workers(),
                   progress=lambda n: prog.advance(task, n))
@@ -432,34 +426,23 @@ def validate_cmd(scenario: Annotated[str, typer.Argument(help="Scenario file (.t
 
 
 def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None) -> dict:
-    from .runner import headline_rows, run
+    from .runner import headline_rows, prepare_output, run
     from .scenario import load_scenario
 
     scn, text, path = load_scenario(scenario)
-    from .runner import prepare_output
-
     prepare_output(output, overwrite)  # refuse a non-empty directory before any work
-    state = {"done": 0, "total": None, "next": 0.1}
-
-    with _progress(0, "routing") as prog:
+    with _progress("routing") as prog:
         task = prog.add_task("routing", total=None)
+        next_line = [0.1]
 
-        def log(msg: str) -> None:
-            err.print(msg)
+        def progress(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+            if not err.is_terminal and done >= next_line[0] * total:  # a log line every 10%
+                err.print(f"  {done}/{total} steps")
+                next_line[0] += 0.1
 
-        def progress(n: int) -> None:
-            state["done"] += n
-            if state["total"] is None:
-                from .scenario import parse_duration
-
-                state["total"] = int(parse_duration(scn.time.duration) / parse_duration(scn.time.step) + 1e-9)
-                prog.update(task, total=state["total"])
-            prog.advance(task, n)
-            if not err.is_terminal and state["done"] >= state["next"] * state["total"]:
-                err.print(f"  {state['done']}/{state['total']} steps")
-                state["next"] += 0.1
-
-        summary = run(scn, text, output, source=path, overwrite=True, seed=seed, workers=workers, progress=progress, log=log)
+        summary = run(scn, text, output, source=path, overwrite=True, seed=seed, workers=workers,
+                      progress=progress, log=err.print)
     tab = Table("", "", title=f"leosim {scn.name}", show_header=False)
     for k, v in headline_rows(summary):
         tab.add_row(k, v)

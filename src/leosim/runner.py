@@ -226,7 +226,11 @@ def run(
     progress=None,
     log=None,
 ) -> dict:
-    """Run a scenario into ``out_dir``; returns the summary (also in summary.json)."""
+    """Run a scenario into ``out_dir``; returns the summary (also in summary.json).
+
+    ``progress(done_steps, total_steps)`` is called after each chunk; ``log(text)`` gets
+    a line describing the run before it starts.
+    """
     from .engine import default_workers, run_pairs
     from .results import PairsWriter
 
@@ -261,7 +265,7 @@ def run(
         changed[:] += np.count_nonzero(h != np.concatenate([prev, h[:-1]]), axis=0)
         last_hash = h[-1].copy()
         if progress:
-            progress(ch.i1 - ch.i0)
+            progress(ch.i1, grid.n_steps)
 
     try:
         run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers())
