@@ -38,6 +38,7 @@ __all__ = [
     "DISPUTED_CODES",
     "NO_COUNTRY",
     "country_cells",
+    "country_code",
     "country_geometry",
     "country_name",
     "country_of",
@@ -166,6 +167,15 @@ def _code(code: str) -> str:
     raise PlaceError(
         f"unknown country {code!r}; expected an ISO 3166-1 alpha-2 code such as 'IR' or a country name{hint}"
     )
+
+
+def country_code(text: str) -> str:
+    """The ISO code of a code in any case or of a country name; :class:`PlaceError` otherwise.
+
+    >>> country_code("iran"), country_code("ua")
+    ('IR', 'UA')
+    """
+    return _code(text)
 
 
 def country_name(code: str) -> str:
@@ -334,7 +344,7 @@ def country_of(latitude_deg, longitude_deg) -> np.ndarray:
     lon = lon.ravel()
     finite = np.isfinite(lat) & np.isfinite(lon)
     if np.any(np.abs(lat[finite]) > 90.0):
-        bad = lat[finite][np.abs(lat[finite]) > 90.0][0]
+        bad = float(lat[finite][np.abs(lat[finite]) > 90.0][0])
         raise ParameterError(f"latitude {bad!r} deg is outside -90..90; expected WGS84 latitudes in degrees")
     lon = np.where(finite, (lon + 180.0) % 360.0 - 180.0, 0.0)
     lat = np.where(finite, lat, 0.0)
