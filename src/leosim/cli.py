@@ -474,10 +474,10 @@ def demo_cmd(
 
 
 def _register_command_modules() -> None:
-    """Commands that live in their own modules (capacity, policy and adversary)."""
+    """Commands that live in their own modules (capacity, policy and adversary, viewer)."""
     import importlib
 
-    for name in ("cli_capacity", "cli_adversary"):
+    for name in ("cli_capacity", "cli_adversary", "cli_viewer"):
         try:
             module = importlib.import_module(f"leosim.{name}")
         except ModuleNotFoundError as exc:
