@@ -349,3 +349,19 @@ def test_direct_to_cell_satellites_never_serve_a_terminal():
         nodes = step[0]
         assert nodes, "Nairobi-Cairo has a laser path"
         assert not dtc[nodes[1]] and not dtc[nodes[-2]]
+
+
+@pytest.mark.parametrize("name", ["starlink-gen1", "starlink-2026-05"])
+def test_network_pickles_bit_identically(name):
+    """Constellations travel to worker processes by their elements (sgp4init rebuilds the
+    records); a pickled network gives the very same numbers."""
+    import pickle
+
+    c = Constellation.preset(name)
+    net = Network(c, GroundSegment.from_sites(SITES[:3]), attachment=Scheduled())
+    net2 = pickle.loads(pickle.dumps(net))
+    grid = TimeGrid.from_duration(c.epoch, "30s", "1s")
+    pairs = [[0, 1], [0, 2], [1, 2]]
+    a, b = net.solve(grid.times, pairs), net2.solve(grid.times, pairs)
+    np.testing.assert_array_equal(a.rtt_s, b.rtt_s)
+    np.testing.assert_array_equal(a.path_hash, b.path_hash)

@@ -240,6 +240,24 @@ class Constellation:
             "(or give an element-set file with --tle FILE)"
         )
 
+    # --------------------------------------------------------------- pickling
+    def __reduce__(self):
+        """Pickle by elements: SGP4 records are rebuilt with ``sgp4init`` on the other side
+        (bit-identical positions), so a constellation can travel to worker processes and
+        Dask workers that share no files with the driver."""
+        elements = np.array(
+            [
+                (s.satnum, s.jdsatepoch - _SGP4_EPOCH_JD + s.jdsatepochF, s.bstar, s.ndot, s.nddot, s.ecco,
+                 s.argpo, s.inclo, s.mo, s.no_kozai, s.nodeo, s.jdsatepoch, s.jdsatepochF)
+                for s in self.satrecs
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 13)
+        return (
+            _rebuild_constellation,
+            (elements, self.names, self.norad_ids, self.shell, self.plane, self.slot, self.shells, self.description, self.is_walker),
+        )
+
     # ------------------------------------------------------------------- views
     def __len__(self) -> int:
         return len(self.satrecs)
@@ -381,6 +399,16 @@ class Constellation:
             "epoch_max": str(self.epochs.max()),
             "shells": shells,
         }
+
+
+def _rebuild_constellation(elements, names, norad_ids, shell, plane, slot, shells, description, is_walker) -> Constellation:
+    satrecs = []
+    for row in elements:
+        sat = Satrec()
+        sat.sgp4init(WGS72, "i", int(row[0]), *(float(v) for v in row[1:11]))
+        sat.jdsatepoch, sat.jdsatepochF = float(row[11]), float(row[12])
+        satrecs.append(sat)
+    return Constellation(tuple(satrecs), names, norad_ids, shell, plane, slot, shells, description, is_walker)
 
 
 def teme_to_itrf(r_teme_m: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -188,7 +188,7 @@ class Network:
     def __post_init__(self) -> None:
         if self.pop_selection not in ("nearest", "best"):
             raise ParameterError(f"unknown PoP selection {self.pop_selection!r}; expected 'nearest' or 'best'")
-        needs_ground = self.routing is not ISL or self.server_mask.any()
+        needs_ground = self.routing != ISL or self.server_mask.any()
         if needs_ground and (len(self.gateways) == 0 or len(self.pops) == 0):
             raise ParameterError(
                 f"routing {self.routing.name!r} with these endpoints needs gateways and PoPs, "
@@ -212,7 +212,7 @@ class Network:
 
     @cached_property
     def uses_gateways(self) -> bool:
-        return self.routing is not ISL or bool(self.server_mask.any())
+        return self.routing != ISL or bool(self.server_mask.any())
 
     @cached_property
     def _layout(self) -> dict[str, int]:
