@@ -8,9 +8,9 @@ A policy is a small object with one protocol::
 ``chunk`` is a :class:`ChunkContext` (the chunk's instants and a function that gives the
 geometry at any other instants, for policies that look ahead or back); ``step`` is a
 :class:`StepGeometry` (the sine of the elevation of every endpoint-satellite pair and
-which pairs are visible). Policies that keep state across steps declare
-``interval_s``/``phase_s``: the engine then starts every chunk on one of their decision
-instants, so results do not depend on how a run is split into chunks.
+which pairs are visible). A policy's answer at an instant must not depend on where its
+chunk began (state is a cache of things computed from absolute time only), so a run
+gives the same numbers however it is split into chunks and workers.
 """
 
 from __future__ import annotations
@@ -47,8 +47,6 @@ class ChunkContext:
 
 class AttachmentPolicy(Protocol):
     name: str
-    interval_s: float | None
-    phase_s: float
 
     def start(self, chunk: ChunkContext) -> object: ...
 
@@ -67,8 +65,6 @@ class Free:
     """Every visible satellite is usable; the shortest path chooses (Hypatia's model)."""
 
     name = "free"
-    interval_s = None
-    phase_s = 0.0
 
     def start(self, chunk: ChunkContext) -> None:
         return None
@@ -81,8 +77,6 @@ class MaxElevation:
     """The highest visible satellite, re-decided at every step."""
 
     name = "max-elevation"
-    interval_s = None
-    phase_s = 0.0
 
     def start(self, chunk: ChunkContext) -> None:
         return None
@@ -101,8 +95,6 @@ class LongestVisible:
     """
 
     name = "longest-visible"
-    interval_s = None
-    phase_s = 0.0
 
     def __init__(self, lookahead_step_s: float = 5.0, horizon_s: float = 900.0):
         self.lookahead_step_s = lookahead_step_s
@@ -165,8 +157,9 @@ class Scheduled:
     Mohan et al., WWW 2024). At each reconfiguration instant every endpoint takes, among
     the satellites visible then, the one whose lower elevation at the start and end of
     the interval is highest (the satellite that stays high for the whole interval). If
-    it drops below the mask before the interval ends, the endpoint moves to the highest
-    visible satellite and keeps that one until the next reconfiguration.
+    it drops below the mask before the interval ends, the highest visible satellite
+    stands in until the next reconfiguration (chosen at each step: the policy keeps no
+    state beyond the schedule, so any split of a run into chunks gives the same answer).
     """
 
     name = "scheduled"
@@ -191,10 +184,13 @@ class Scheduled:
             serving = np.full(n_e, -1, dtype=np.int64)
             serving[rows] = cols
             state["interval"], state["serving"] = t0, serving
-        serving = state["serving"]
+        serving = state["serving"].copy()
         e = np.arange(n_e)
         lost = (serving < 0) | ~step.visible[e, np.maximum(serving, 0)]
         if lost.any():
+            # the scheduled satellite is gone: the highest one now stands in. Decided
+            # afresh at every step (no memory of earlier stand-ins), so the answer at an
+            # instant never depends on where a chunk of steps began
             rows, cols = _best_per_row(step.sin_elevation[lost], step.visible[lost])
             idx = np.flatnonzero(lost)
             serving[idx] = -1

@@ -5,9 +5,8 @@ The engine cuts the grid into chunks of steps, solves each chunk independently
 and all chunks before it are done. Memory therefore depends on the chunk size and the
 number of workers, never on the length of the run.
 
-Chunks start on the attachment policy's decision instants when it has them (Starlink's
-15 s reconfigurations), so a run gives the same numbers however it is cut and however
-many workers share it.
+Nothing in a chunk depends on where it began, so a run gives the same numbers however it
+is cut and however many workers share it.
 """
 
 from __future__ import annotations
@@ -41,22 +40,14 @@ class PairChunk:
     paths: list | None = None
 
 
-def chunk_bounds(grid: TimeGrid, chunk_steps: int, network: Network) -> list[tuple[int, int]]:
-    """Half-open chunk ranges; aligned to the policy's decision instants if it has them."""
-    pol = network.attachment
-    interval = getattr(pol, "interval_s", None)
-    if not interval:
-        return grid.chunks(chunk_steps)
-    t = grid.times.astype(np.int64) / 1e9
-    iid = np.floor((t - pol.phase_s) / interval).astype(np.int64)
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(iid)) + 1])
-    bounds, i0 = [], 0
-    for s in starts[1:]:
-        if s - i0 >= chunk_steps:
-            bounds.append((i0, int(s)))
-            i0 = int(s)
-    bounds.append((i0, grid.n_steps))
-    return bounds
+def chunk_bounds(grid: TimeGrid, chunk_steps: int) -> list[tuple[int, int]]:
+    """Half-open chunk ranges of ``chunk_steps`` steps (the last may be shorter).
+
+    Any split gives the same results (attachment policies and the bounded searches keep
+    no state that depends on where a chunk began), so chunks can be regular: a chunk is
+    a whole number of zarr chunks of the output store.
+    """
+    return grid.chunks(chunk_steps)
 
 
 def _solve(network: Network, times: np.ndarray, pairs: np.ndarray, i0: int, want_paths: bool, step_s: float) -> PairChunk:
@@ -104,7 +95,7 @@ def iter_chunks(
     """
     global _WORKER_NET, _WORKER_PAIRS
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid), network)
+    bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid))
     tasks = [(i0, grid.times[i0:i1], want_paths, grid.step_s) for i0, i1 in bounds]
     # the laser-link topology and ground geometry are computed once, before any fork
     network.isl  # noqa: B018
