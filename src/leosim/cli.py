@@ -229,7 +229,26 @@ MinElOpt = Annotated[float | None, typer.Option("--min-elevation", help="Ground-
 MaxGslOpt = Annotated[float | None, typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
 MaxIslOpt = Annotated[float | None, typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
 IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes to use (default: all cores).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes or Dask workers to use (default: all cores).", min=1)]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where chunks run: serial, processes (this machine's cores), dask (a LocalCluster, or --scheduler).")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT (with --executor dask).")]
+
+
+class _executor:
+    """An executor as a context manager that says where its dashboard is."""
+
+    def __init__(self, name: str, workers: int | None, scheduler: str | None):
+        from .executors import make_executor
+
+        self.ex = make_executor(name, workers, scheduler)
+
+    def __enter__(self):
+        if self.ex.dashboard_link:
+            err.print(f"Dask dashboard: {self.ex.dashboard_link}")
+        return self.ex
+
+    def __exit__(self, *exc):
+        self.ex.close()
 
 
 def _check_durations(duration: str, step: str) -> None:
@@ -358,14 +377,22 @@ def pairs_cmd(
     constellation: ConstellationOpt = None,
     tle: TleOpt = None,
     workers: WorkersOpt = None,
+    executor: ExecutorOpt = "processes",
+    scheduler: SchedulerOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run into the same OUT.zarr: only missing chunks are computed.")] = False,
+    chunk_steps: Annotated[int | None, typer.Option("--chunk-steps", help="Steps per chunk (a task, and a zarr chunk along time).", min=1)] = None,
 ) -> None:
     """RTT, path length and hops for every pair of a set of ground nodes, as an xarray dataset."""
-    from .engine import default_workers, run_pairs
+    import hashlib
+
+    from .engine import default_chunk_steps, run_pairs
     from .ground import GroundSegment
-    from .results import PairsWriter
+    from .results import PairsStore, PairsWriter
 
     elev = _elevation(min_elevation, max_gsl_length)
     _check_durations(duration, step)
+    if resume and output.suffix.lower() != ".zarr":
+        raise ParameterError(f"--resume needs a zarr store (OUT.zarr); got {str(output)!r}")
     p = Path(ground_stations)
     sites = GroundSegment.from_file(p) if p.exists() or p.suffix else GroundSegment.preset(ground_stations)
     if len(sites) < 2:
@@ -375,15 +402,37 @@ def pairs_cmd(
     net = _network(c, sites, routing, attach, elev, max_gsl_length, max_isl_length, isl_file)
     i, j = np.triu_indices(len(sites), k=1)
     pairs = np.stack([i, j], axis=1)
-    writer = PairsWriter(output, grid, sites, pairs, attrs={
-        "constellation": c.description, "routing": net.routing.name, "attachment": net.attachment.name,
-        "min_elevation_deg": elev, "leosim_version": __version__,
-    })
-    with _progress("routing") as prog:
+    attrs = {"constellation": c.description, "routing": net.routing.name, "attachment": net.attachment.name,
+             "min_elevation_deg": elev, "leosim_version": __version__}
+    steps = chunk_steps or default_chunk_steps(grid)
+    # what determines the numbers: a resumed run must match the interrupted one exactly
+    recipe = [__version__, c.description, c.n_sats, str(grid.start), grid.step_s, grid.n_steps, steps, sites.names,
+              net.routing.name, net.attachment.name, elev, max_gsl_length, max_isl_length,
+              None if isl_file is None else hashlib.sha256(isl_file.read_bytes()).hexdigest(),
+              None if tle is None else hashlib.sha256(tle.read_bytes()).hexdigest()]
+    fingerprint = hashlib.sha256(json.dumps(recipe, default=str).encode()).hexdigest()
+    store = writer = None
+    skip: set[int] = set()
+    if output.suffix.lower() == ".zarr":
+        if resume:
+            store = PairsStore.resume(output, fingerprint)
+            skip = store.done()
+            err.print(f"resuming {output}: {len(skip)} chunks already done")
+        else:
+            if not output.parent.exists():
+                raise ParameterError(f"output directory {str(output.parent)!r} does not exist; expected an existing directory")
+            store = PairsStore.create(output, grid, sites, pairs, steps, fingerprint, attrs)
+    else:
+        writer = PairsWriter(output, grid, sites, pairs, attrs=attrs)
+    with _executor(executor, workers, scheduler) as ex, _progress("routing") as prog:
         task = prog.add_task("routing", total=grid.n_steps)
-        run_pairs(net, grid, pairs, writer.write, workers=workers or default_workers(),
-                  progress=lambda n: prog.advance(task, n))
-    writer.close()
+        prog.advance(task, min(len(skip) * steps, grid.n_steps))
+        run_pairs(net, grid, pairs, (lambda ch: None) if store is not None else writer.write, chunk_steps=steps,
+                  executor=ex, store=store, skip=skip, progress=lambda n: prog.advance(task, n))
+    if store is not None:
+        store.finish()
+    else:
+        writer.close()
     err.print(f"wrote {output}: {grid.n_steps} steps x {len(pairs)} pairs")
 
 

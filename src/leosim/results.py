@@ -36,7 +36,6 @@ class PairsWriter:
         self.attrs = {k: (str(v) if v is not None else "") for k, v in (attrs or {}).items()}
         self._nc = None
         self._written = 0
-        self._last_hash: np.ndarray | None = None
         if self.kind == ".zarr" and self.path.exists():
             shutil.rmtree(self.path)
         if self.kind == ".nc" and self.path.exists():
@@ -46,9 +45,7 @@ class PairsWriter:
         import xarray as xr
 
         names = np.array(self.sites.names, dtype=object)
-        prev = ch.path_hash[:1] if self._last_hash is None else self._last_hash[None, :]
-        changed = ch.path_hash != np.concatenate([prev, ch.path_hash[:-1]])
-        self._last_hash = ch.path_hash[-1].copy()
+        changed = ch.path_changed
         ds = xr.Dataset(
             {
                 "rtt_ms": (("time", "pair"), ch.rtt_ms, {"long_name": "round-trip propagation time", "units": "ms"}),
@@ -128,10 +125,125 @@ class PairsWriter:
             self._nc = None
 
 
+
+
+# ----------------------------------------------------------------- region-write store
+_VARIABLES = {
+    # name: (dims, dtype, fill, attrs)
+    "rtt_ms": (("time", "pair"), "<f4", np.nan, {"long_name": "round-trip propagation time", "units": "ms"}),
+    "length_km": (("time", "pair"), "<f4", np.nan, {"long_name": "one-way path length", "units": "km"}),
+    # no fill value for integers: readers would take it for "missing" and turn them to floats
+    "hops": (("time", "pair"), "<i2", None, {"long_name": "links on the path"}),
+    "path_hash": (("time", "pair"), "<u8", None, {"long_name": "fingerprint of the node sequence"}),
+    "path_changed": (("time", "pair"), "|b1", None, {"long_name": "path differs from the previous step"}),
+    "n_isl_up": (("time",), "<i4", None, {"long_name": "laser links up"}),
+}
+
+
+class PairsStore:
+    """A zarr store laid out whole before the run; each task writes its own chunk.
+
+    Zarr format 2 (every reader knows it, and its fixed-length unicode for site names is
+    specified). The time axis is chunked exactly as the engine's chunks, so concurrent
+    region writes from workers never touch the same file. After writing a chunk, a task
+    leaves a marker in ``.leosim-done/``; a resumed run solves only chunks without one.
+    The store records a fingerprint of what produced it, and refuses to be resumed by
+    anything else.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path, grid: TimeGrid, sites: GroundSegment, pairs: np.ndarray, chunk_steps: int,
+               fingerprint: str, attrs: dict | None = None) -> PairsStore:
+        zarr = require("zarr", "io")
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        n_t, n_p = grid.n_steps, len(pairs)
+        g = zarr.open_group(str(path), mode="w", zarr_format=2)
+        for name, (dims, dtype, fill, vattrs) in _VARIABLES.items():
+            shape = (n_t, n_p) if len(dims) == 2 else (n_t,)
+            chunks = (chunk_steps, n_p) if len(dims) == 2 else (chunk_steps,)
+            a = g.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=fill)
+            a.attrs.update({**vattrs, "_ARRAY_DIMENSIONS": list(dims)})
+        names = np.array(sites.names)
+        coords = {
+            "time": (("time",), (grid.times - np.datetime64("1970-01-01", "ns")).astype(np.int64),
+                     {"units": "nanoseconds since 1970-01-01", "calendar": "proleptic_gregorian"}),
+            "t_s": (("time",), grid.offsets_s, {"units": "s"}),
+            "src": (("pair",), names[pairs[:, 0]].astype(str), {}),
+            "dst": (("pair",), names[pairs[:, 1]].astype(str), {}),
+            "src_index": (("pair",), pairs[:, 0], {}),
+            "dst_index": (("pair",), pairs[:, 1], {}),
+        }
+        for name, (dims, values, cattrs) in coords.items():
+            a = g.create_array(name, shape=values.shape, dtype=values.dtype, chunks=values.shape, fill_value=None)
+            a[...] = values
+            a.attrs.update({**cattrs, "_ARRAY_DIMENSIONS": list(dims)})
+        n_chunks = -(-n_t // chunk_steps)
+        done = g.create_array("chunk_done", shape=(n_chunks,), chunks=(1,), dtype="|b1", fill_value=None)
+        done[...] = False
+        done.attrs.update({"long_name": "chunk written", "_ARRAY_DIMENSIONS": ["chunk"]})
+        g.attrs.update({
+            **{k: (str(v) if v is not None else "") for k, v in (attrs or {}).items()},
+            "step_s": grid.step_s, "start": str(grid.start), "chunk_steps": int(chunk_steps),
+            "leosim_fingerprint": fingerprint, "complete": False,
+            "coordinates": "time t_s src dst src_index dst_index",
+        })
+        return cls(path)
+
+    @classmethod
+    def resume(cls, path, fingerprint: str) -> PairsStore:
+        """An existing store to finish; refuses one that a different run wrote."""
+        zarr = require("zarr", "io")
+        path = Path(path)
+        try:
+            g = zarr.open_group(str(path), mode="r", zarr_format=2)
+            found = g.attrs.get("leosim_fingerprint")
+        except Exception:  # not a zarr group at all
+            found = None
+        if found is None:
+            raise ParameterError(
+                f"cannot resume {str(path)!r}: it is not a leosim output store; expected the store of an interrupted "
+                "run (or run without --resume to start afresh)"
+            )
+        if found != fingerprint:
+            raise ParameterError(
+                f"cannot resume {str(path)!r}: it was written by a different run (fingerprint {found[:12]}, this run "
+                f"{fingerprint[:12]}); expected the same scenario, settings and leosim version. Nothing was changed"
+            )
+        return cls(path)
+
+    def _group(self, mode: str):
+        zarr = require("zarr", "io")
+        return zarr.open_group(str(self.path), mode=mode, zarr_format=2)
+
+    def done(self) -> set[int]:
+        """First steps of the chunks already written."""
+        g = self._group("r")
+        step = int(g.attrs["chunk_steps"])
+        return {int(k) * step for k in np.flatnonzero(g["chunk_done"][...])}
+
+    def write(self, ch: PairChunk) -> None:
+        """Write one chunk's region, then mark it done (a crash in between redoes it)."""
+        g = self._group("r+")
+        for name in _VARIABLES:
+            g[name][ch.i0:ch.i1] = getattr(ch, name)
+        g["chunk_done"][ch.i0 // int(g.attrs["chunk_steps"])] = True
+
+    def finish(self) -> None:
+        self._group("r+").attrs["complete"] = True
+
+
 def open_pairs(path: str | Path):
-    """Open a dataset written by :class:`PairsWriter` as an ``xarray.Dataset``."""
+    """Open a dataset written by :class:`PairsWriter` or :class:`PairsStore` as an ``xarray.Dataset``."""
     xr = require("xarray", "io")
     p = Path(path)
     if p.suffix.lower() == ".zarr":
-        return xr.open_zarr(p, consolidated=False)
+        ds = xr.open_zarr(p, consolidated=False, zarr_format=2)
+        names = [n for n in ("t_s", "src", "dst", "src_index", "dst_index") if n in ds.data_vars]
+        return ds.set_coords(names) if names else ds
     return xr.open_dataset(p)
