@@ -413,6 +413,7 @@ def pairs_cmd(
     fingerprint = hashlib.sha256(json.dumps(recipe, default=str).encode()).hexdigest()
     store = writer = None
     skip: set[int] = set()
+    runner = _executor(executor, workers, scheduler)  # fails (unreachable scheduler) before anything is written
     if output.suffix.lower() == ".zarr":
         if resume:
             store = PairsStore.resume(output, fingerprint)
@@ -424,7 +425,7 @@ def pairs_cmd(
             store = PairsStore.create(output, grid, sites, pairs, steps, fingerprint, attrs)
     else:
         writer = PairsWriter(output, grid, sites, pairs, attrs=attrs)
-    with _executor(executor, workers, scheduler) as ex, _progress("routing") as prog:
+    with runner as ex, _progress("routing") as prog:
         task = prog.add_task("routing", total=grid.n_steps)
         prog.advance(task, min(len(skip) * steps, grid.n_steps))
         run_pairs(net, grid, pairs, (lambda ch: None) if store is not None else writer.write, chunk_steps=steps,

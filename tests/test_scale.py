@@ -1,0 +1,111 @@
+"""Scale-out: every executor gives the same numbers; a killed run resumes to the same result;
+bad executor input is refused before anything is written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from leosim.results import open_pairs
+
+VARS = ("rtt_ms", "length_km", "hops", "path_hash", "path_changed", "n_isl_up")
+BASE = ["pairs", "--ground-stations", "cities-6", "-c", "starlink-shell1", "--start", "2026-05-13T00:00:00Z",
+        "--step", "1s", "--chunk-steps", "5", "--attach", "scheduled"]
+
+
+def leosim(*args, check=True):
+    p = subprocess.run([sys.executable, "-m", "leosim", *args], capture_output=True, text=True, timeout=600)
+    if check:
+        assert p.returncode == 0, p.stderr[-2000:]
+    return p
+
+
+def same(a, b):
+    da, db = open_pairs(a), open_pairs(b)
+    for v in VARS:
+        np.testing.assert_array_equal(da[v].values, db[v].values, err_msg=v)
+    assert list(da["src"].values) == list(db["src"].values)
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "s.zarr"
+    leosim(*BASE, "--duration", "60s", "--output", str(out), "--executor", "serial")
+    return out
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_executors_are_bit_identical(serial_run, tmp_path, executor):
+    pytest.importorskip("distributed") if executor == "dask" else None
+    out = tmp_path / f"{executor}.zarr"
+    p = leosim(*BASE, "--duration", "60s", "--output", str(out), "--executor", executor, "--workers", "2")
+    if executor == "dask":
+        assert "Dask dashboard: http://" in p.stderr  # a 2-worker LocalCluster with its dashboard
+    same(serial_run, out)
+
+
+def test_killed_run_resumes_to_the_same_result(serial_run, tmp_path):
+    out = tmp_path / "k.zarr"
+    args = [sys.executable, "-m", "leosim", *BASE, "--duration", "60s", "--output", str(out), "--executor", "serial"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    from leosim.results import PairsStore
+
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill it once some, not all, chunks are written
+        time.sleep(0.2)
+        try:
+            n_done = len(PairsStore(out).done())
+        except Exception:
+            continue
+        if n_done >= 3:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = PairsStore(out).done()
+    assert 3 <= len(done) < 12, f"the kill should land mid-run, got {len(done)} of 12 chunks"
+    p = leosim(*BASE, "--duration", "60s", "--output", str(out), "--executor", "serial", "--resume")
+    assert f"resuming {out}: {len(done)} chunks already done" in p.stderr
+    same(serial_run, out)
+
+
+def test_resume_refuses_a_store_from_another_run(serial_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "other.zarr"
+    shutil.copytree(serial_run, out)
+    before = sorted(p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file())
+    p = leosim(*BASE, "--duration", "50s", "--output", str(out), "--resume", check=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert "it was written by a different run" in p.stderr and "Nothing was changed" in p.stderr
+    assert sorted(p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()) == before
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"),
+        (["--executor", "threads"], "unknown executor 'threads'; expected one of: serial, processes, dask"),
+        (["--executor", "serial", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler 'tcp://127.0.0.1:8786' needs --executor dask"),
+    ],
+)
+def test_bad_executor_input(tmp_path, extra, message):
+    p = leosim(*BASE, "--duration", "10s", "--output", str(tmp_path / "x.zarr"), *extra, check=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr and message in p.stderr
+
+
+def test_unreachable_scheduler_overwrites_nothing(serial_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "keep.zarr"
+    shutil.copytree(serial_run, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    p = leosim(*BASE, "--duration", "60s", "--output", str(out), "--executor", "dask", "--scheduler",
+               "tcp://127.0.0.1:9", check=False)
+    assert p.returncode == 1 and "cannot reach the Dask scheduler" in p.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
