@@ -109,3 +109,25 @@ def test_unreachable_scheduler_overwrites_nothing(serial_run, tmp_path):
                "tcp://127.0.0.1:9", check=False)
     assert p.returncode == 1 and "cannot reach the Dask scheduler" in p.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def _peak_rss_mb(args) -> float:
+    """Peak resident memory (MB) of a leosim command and its worker processes."""
+    code = (
+        "import resource, subprocess, sys; "
+        f"r = subprocess.run([sys.executable, '-m', 'leosim', *{list(args)!r}], capture_output=True); "
+        "assert r.returncode == 0, r.stderr[-1000:]; "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    return float(out.stdout.strip())
+
+
+def test_peak_memory_is_flat_as_the_run_grows(tmp_path):
+    """Four times the steps, same chunks: the driver and workers hold one chunk each at a
+    time, so the peak barely moves (allow 15% + 30 MB for allocator noise)."""
+    args = ["pairs", "--ground-stations", "cities-30", "-c", "starlink-shell1", "--step", "1s", "--chunk-steps", "50",
+            "--executor", "processes", "--workers", "2"]
+    short = _peak_rss_mb([*args, "--duration", "150s", "--output", str(tmp_path / "a.zarr")])
+    long = _peak_rss_mb([*args, "--duration", "600s", "--output", str(tmp_path / "b.zarr")])
+    assert long <= short * 1.15 + 30, (short, long)
