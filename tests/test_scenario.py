@@ -177,10 +177,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 def test_report_renders_in_a_real_browser(small_run):
     """The report opens offline in headless Chromium: no failed request, no console error,
     every figure decoded with a real size."""
+    out, _ = small_run
+    check_report_in_browser(out / "report.html", "leosim report: small", min_figures=3)
+
+
+def check_report_in_browser(report: Path, title: str, min_figures: int) -> None:
+    """Open ``report`` in headless Chromium: nothing but the file and its inline images
+    requested, no failed request, no console error, ``min_figures`` images or more with a
+    real size."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-    out, _ = small_run
     failed, errors = [], []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -194,13 +201,197 @@ def test_report_renders_in_a_real_browser(small_run):
         page.on("pageerror", lambda e: errors.append(str(e)))
         requests = []
         page.on("request", lambda r: requests.append(r.url))
-        page.goto((out / "report.html").as_uri())
+        page.goto(report.as_uri())
         page.wait_for_load_state("load")
         sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
-        title = page.title()
+        page_title = page.title()
         browser.close()
     assert not failed and not errors
     # nothing but the file itself and its inline images was requested
     assert all(u.startswith(("file://", "data:")) for u in requests)
-    assert title == "leosim report: small"
-    assert len(sizes) >= 3 and all(c and w > 200 and h > 100 for c, w, h in sizes)
+    assert page_title == title
+    assert len(sizes) >= min_figures and all(c and w > 200 and h > 100 for c, w, h in sizes)
+
+
+# ------------------------------------------------------- policy, jamming, exposure
+ADV = """
+[policy]
+preset = "all"
+
+[jamming]
+region = "GB"
+jammers = [
+  {name = "near London", latitude_deg = 51.52, longitude_deg = -0.10, eirp_dbw = 10, start = "30s"},
+]
+
+[exposure]
+sensors = "ring:6:2"
+center = "London"
+duty_cycles = [0.11, 0.02]
+hours = 1
+terminals = 2
+trials = 20
+"""
+ADV_TEXT = SMALL + ADV
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (('preset = "all"', 'preset = "some"'), "adv.toml:31: policy.preset = 'some' is not valid: Input should be 'all' or 'none'"),
+        (('preset = "all"', 'preset = "all"\nfile = "p.toml"'),
+         "adv.toml:30: [policy] is not valid: give exactly one of preset or file; got preset, file"),
+        (('preset = "all"', 'preset = "all"\nhome_country = "QQ"'),
+         "adv.toml:32: policy.home_country = 'QQ' is not valid: unknown country 'QQ'; expected an ISO 3166-1 alpha-2 code"),
+        (('region = "GB"', 'region = "Britain"'),
+         "adv.toml:34: jamming.region = 'Britain' is not valid: region 'Britain' is not an ISO 3166-1 alpha-2 code; expected two letters such as 'IR'"),
+        (("eirp_dbw = 10,", "eirp_dbw = 10, eirpp = 3,"),
+         "adv.toml:36: unknown key 'jamming.jammers[0].eirpp'; check the spelling (leosim scenarios show iran-2022 lists the keys)"),
+        (('start = "30s"},', 'start = "30s"},\n  {name = "two", latitude_deg = 51.5, longitude_deg = 0.0, eirp_dbw = 900},'),
+         "adv.toml:37: jamming.jammers[1].eirp_dbw = 900 is not valid: Input should be less than or equal to 100"),
+        (('start = "30s"', 'start = "soon"'),
+         "adv.toml:36: jamming.jammers[0].start = 'soon' is not valid: start 'soon' is neither a time nor a duration; "
+         "expected ISO 8601 UTC such as 2026-05-13T00:10:00Z or a duration after the run's start such as 10min"),
+        (("latitude_deg = 51.52, ", ""), "adv.toml:36: jamming.jammers[0].latitude_deg is missing; expected it to be given"),
+        (("duty_cycles = [0.11, 0.02]", "duty_cycles = [0.11, 1.5]"),
+         "adv.toml:42: exposure.duty_cycles[1] = 1.5 is not valid: Input should be less than or equal to 1"),
+        (("duty_cycles = [0.11, 0.02]", "duty_cycle = [0.11]"), "adv.toml:42: unknown key 'exposure.duty_cycle'; check the spelling"),
+        (("terminals = 2", "terminals = 0"),
+         "adv.toml:44: exposure.terminals = 0 is not valid: expected how many of the scenario's terminals to assess "
+         '(1-1000, the first N) or a list of their names such as ["Kharkiv", "Dnipro"]'),
+        (('sensors = "ring:6:2"', "sensors = []"),
+         "adv.toml:40: exposure.sensors = [] is not valid: no sensors; expected a preset such as 'ring:6:3' or a sensor file"),
+    ],
+)
+def test_adversary_section_errors_name_file_key_line_value_and_expectation(edit, message):
+    assert edit[0] in ADV_TEXT
+    with pytest.raises(ScenarioError) as exc:
+        parse_scenario(ADV_TEXT.replace(*edit), "adv.toml")
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("terminals = 2", 'terminals = ["Paris"]'),
+         "exposure.terminals: 'Paris' is not one of the scenario's terminals; expected one of London, Madrid"),
+        (('sensors = "ring:6:2"', 'sensors = "ring:1:2"'),
+         "exposure.sensors = 'ring:1:2': sensor preset 'ring:1:2' is malformed; expected"),
+        (('preset = "all"', 'file = "no-such-policy.toml"'), "policy.file = 'no-such-policy.toml': policy file "),
+        (('center = "London"', 'center = "Nowhereville Xq"'), "exposure.center = 'Nowhereville Xq': "),
+    ],
+)
+def test_adversary_names_and_files_are_checked_before_running(edit, message, tmp_path):
+    scn = parse_scenario(ADV_TEXT.replace(*edit), "adv.toml")
+    with pytest.raises(ScenarioError) as exc:
+        plan(scn, tmp_path / "adv.toml")
+    assert message in str(exc.value)
+
+
+def _csv(path: Path) -> list[dict]:
+    import csv
+
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_none_policy_blocks_every_terminal(tmp_path):
+    text = SMALL + '\n[policy]\npreset = "none"\n\n[outputs]\nreport = false\n'
+    summary = run(parse_scenario(text, "none.toml"), text, tmp_path / "o", workers=1)
+    from leosim.results import open_pairs
+
+    rtt = open_pairs(tmp_path / "o" / "rtt.zarr")["rtt_ms"].values
+    assert rtt.shape == (12, 3) and np.isnan(rtt).all()
+    assert [r["reachable"] for r in _csv(tmp_path / "o" / "pairs.csv")] == ["0.0"] * 3
+    adm = _csv(tmp_path / "o" / "admission.csv")
+    assert [(r["terminal"], r["code_at_start"], r["admitted_share"]) for r in adm] == [
+        ("London", "BLOCKED_COUNTRY", "0.0"), ("Madrid", "BLOCKED_COUNTRY", "0.0")]
+    assert adm[0]["reason"] == "GB (United Kingdom) is not served by policy 'none'"
+    assert summary["admission"]["codes_at_start"] == {"BLOCKED_COUNTRY": 2} and summary["reachable"] == 0.0
+    assert {r["admitted_at_start"] for r in _csv(tmp_path / "o" / "jurisdictions.csv")} == {"False"}
+
+
+@pytest.fixture(scope="module")
+def jam_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("jam") / "out"
+    summary = run(parse_scenario(ADV_TEXT, "adv.toml"), ADV_TEXT, out, workers=1)
+    return out, summary
+
+
+def test_jammed_terminal_carries_nothing_while_the_jammer_is_on(jam_run):
+    out, summary = jam_run
+    from leosim.results import open_pairs
+
+    ds = open_pairs(out / "rtt.zarr")
+    t = ds["t_s"].values
+    on = t >= 30.0  # the jammer starts 30 s into the run, 2 km from central London
+    for k, (src, dst) in enumerate(zip(ds["src"].values, ds["dst"].values)):
+        x = ds["rtt_ms"].values[:, k]
+        if "London" in (src, dst):
+            assert np.isfinite(x[~on]).all() and np.isnan(x[on]).all(), (src, dst)
+        else:
+            assert np.isfinite(x).all(), (src, dst)
+    adm = {r["terminal"]: r for r in _csv(out / "admission.csv")}
+    assert (adm["London"]["code_at_start"], adm["London"]["first_denied_code"]) == ("OKAY", "UNKNOWN_LOCATION")
+    assert float(adm["London"]["first_denied_s"]) == 30.0 and float(adm["London"]["admitted_share"]) == 0.5
+    assert adm["London"]["reason"].startswith("the terminal cannot locate itself (no GPS fix")
+    assert (adm["Madrid"]["code_at_start"], adm["Madrid"]["first_denied_code"], adm["Madrid"]["admitted_share"]) == ("OKAY", "", "1.0")
+    jam = _csv(out / "jamming.csv")
+    assert [float(r["denied_share_terminals"]) for r in jam] == [0.0] * 6 + [0.5] * 6
+    assert [int(r["jammers_on"]) for r in jam] == [0] * 6 + [1] * 6
+    # a 10 W jammer 10 m up reaches its ~20 km radio horizon: a sliver of Great Britain
+    assert 0.0 < float(jam[-1]["denied_share_area_GB"]) < 0.02 and float(jam[0]["denied_share_area_GB"]) == 0.0
+    assert summary["jamming"]["denied_share_terminals_max"] == 0.5
+    assert summary["admission"]["admitted_throughout"] == 1
+
+
+def test_exposure_table_says_not_located_never_nan(jam_run):
+    out, summary = jam_run
+    text = (out / "exposure.csv").read_text()
+    assert "nan" not in text.lower() and "inf" not in text.lower()
+    rows = _csv(out / "exposure.csv")
+    assert [(r["terminal"], r["duty_cycle"]) for r in rows] == [
+        ("London", "0.11"), ("London", "0.02"), ("Madrid", "0.11"), ("Madrid", "0.02")]
+    # six rooftop sensors 2 km around London hear it (docs/adversary.md: 2 s / 11 s at 2 km);
+    # Madrid is 1,260 km away, beyond every sensor's horizon
+    assert all(float(r["median_s"]) < 60.0 and float(r["located_share"]) == 1.0 for r in rows[:2])
+    assert all(r["median_s"] == r["p10_s"] == r["p90_s"] == "not located" and r["located_share"] == "0.0" for r in rows[2:])
+    by = summary["exposure"]["by_duty_cycle"]
+    # one of two terminals located: the median (a terminal's value, as LocateResult's) is the located one
+    assert by["0.11"]["terminals_located"] == 1 and by["0.11"]["median_time_to_locate_s"] == float(rows[0]["median_s"])
+    assert by["0.02"]["fastest_median_s"] == float(rows[1]["median_s"])
+
+
+def test_adversary_report_renders_in_a_real_browser(jam_run):
+    out, _ = jam_run
+    html = (out / "report.html").read_text()
+    for section in ("Service policy and admission", "GPS jamming", "Exposure of transmitting terminals"):
+        assert f"<h2>{section}</h2>" in html
+    check_report_in_browser(out / "report.html", "leosim report: small", min_figures=7)
+
+
+def test_coastal_city_is_admitted_on_land():
+    """Bandar Abbas's centre lies at sea on the 1:50m coastline; admission moves it ashore."""
+    from leosim.countries import country_of
+    from leosim.ground import resolve_place
+    from leosim.runner import _on_land
+
+    site = resolve_place("Bandar Abbas")
+    assert str(country_of(site.latitude_deg, site.longitude_deg)) == "none"
+    lat, lon = _on_land([site, resolve_place("Madrid")])
+    assert list(country_of(lat, lon)) == ["IR", "ES"] and (lat[1], lon[1]) == (resolve_place("Madrid").latitude_deg, resolve_place("Madrid").longitude_deg)
+
+
+def test_builtin_adversary_sections_resolve():
+    scn, _, path = load_scenario("iran-2022")
+    p = plan(scn, path)
+    assert p.policy.name == "all" and "IR" not in {g.country for g in p.network.gateways}
+    assert len(p.jammers) == 3 and p.scenario.jamming.region == "IR"
+    starts = sorted({float((j.active[0][0] - p.grid.start) / np.timedelta64(1, "s")) for j in p.jammers})
+    assert starts == [300.0, 900.0]
+    assert [p.network.endpoints[i].name for i in p.exposure.terminals] == ["Tehran", "Eslamshahr", "Karaj"]
+    scn, _, path = load_scenario("ukraine-2022")
+    p = plan(scn, path)
+    assert p.policy is None and p.exposure.center is None
+    assert [p.network.endpoints[i].name for i in p.exposure.terminals] == ["Kharkiv", "Zaporizhzhya", "Dnipro"]
+    assert all(len(s) == 7 and s[-1].kind == "drone" for s in p.exposure.sensors)

@@ -18,7 +18,7 @@ from . import __version__
 from ._errors import require
 from ._geo import visible_candidates
 from .ground import SiteKind
-from .runner import Plan, headline_rows
+from .runner import NOT_LOCATED, Adversary, Plan, format_seconds, headline_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -155,7 +155,238 @@ def _coverage_map(plan: Plan, plt) -> str:
     return _png(fig)
 
 
-def write_report(path: Path, plan: Plan, rtt: np.ndarray, pair_rows, region_rows, summary: dict, scenario_text: str) -> None:
+# ------------------------------------------------------ policy, jamming, exposure
+_CODE_COLOURS = {
+    "OKAY": "#2ca02c", "UNKNOWN_LOCATION": "#9467bd", "BLOCKED_COUNTRY": "#d62728", "IN_OCEAN": "#1f77b4",
+    "ROAM_RESTRICTED": "#ff7f0e", "ACCOUNT_DISABLED": "#8c564b", "NO_ACTIVE_ACCOUNT": "#7f7f7f",
+    "CELL_IS_DISABLED": "#e377c2", "TOO_FAR_FROM_SERVICE_ADDRESS": "#bcbd22",
+}
+
+
+def _png_from_file(draw, *args, **kwargs) -> str:
+    """Embed a figure that a ``_adversary_plots`` function writes to a PNG path."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "figure.png"
+        draw(f, *args, **kwargs)
+        data = f.read_bytes()
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _aspect(ax, lat_deg: float) -> None:
+    ax.set_aspect(1.0 / max(np.cos(np.radians(lat_deg)), 0.2))
+
+
+def _admission_map(plan: Plan, adv: Adversary, plt) -> str:
+    """Terminals coloured by the first code other than OKAY they get (OKAY: served throughout)."""
+    rows = adv.admission_rows
+    lat = np.array([r["latitude_deg"] for r in rows])
+    lon = np.array([r["longitude_deg"] for r in rows])
+    state = [r["first_denied_code"] or "OKAY" for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    for x, y in _outlines():
+        ax.plot(x, y, color="0.55", lw=0.5)
+    for code in sorted(set(state), key=list(_CODE_COLOURS).index):
+        sel = np.array([c == code for c in state])
+        ax.scatter(lon[sel], lat[sel], s=40, c=_CODE_COLOURS[code], edgecolors="black", lw=0.5, zorder=3,
+                   label=f"{code} ({int(sel.sum())})")
+    if len(rows) <= 40:
+        for r in rows:
+            ax.annotate(r["terminal"], (r["longitude_deg"], r["latitude_deg"]), fontsize=7, xytext=(4, 3),
+                        textcoords="offset points")
+    if plan.jammers:
+        ax.scatter([j.longitude_deg for j in plan.jammers], [j.latitude_deg for j in plan.jammers], marker="*",
+                   s=70, c="cyan", edgecolors="black", lw=0.5, zorder=2, label="GPS jammer")
+    # a frame about 1.5 times wider than high on the map, around every terminal
+    lat0, lon0 = (lat.min() + lat.max()) / 2, (lon.min() + lon.max()) / 2
+    k = max(np.cos(np.radians(lat0)), 0.2)
+    half_lat = max(1.0, 0.55 * np.ptp(lat), 0.55 * np.ptp(lon) * k / 1.5)
+    half_lon = 1.5 * half_lat / k
+    ax.set_xlim(lon0 - half_lon, lon0 + half_lon)
+    ax.set_ylim(max(lat0 - half_lat, -90), min(lat0 + half_lat, 90))
+    _aspect(ax, float(lat0))
+    ax.set_xlabel("longitude, deg")
+    ax.set_ylabel("latitude, deg")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(f"Admission under policy {plan.policy.name!r}: each terminal's first code other than OKAY "
+                 "(OKAY: served throughout)", fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _clipped_outline(lat_min, lat_max, lon_min, lon_max, codes):
+    """Country outlines of ``codes`` inside a box, as a MultiPolygon (None when empty)."""
+    from shapely.geometry import MultiPolygon, Polygon, box
+
+    from .countries import country_geometry
+
+    frame = box(lon_min, lat_min, lon_max, lat_max)
+    polys = []
+    for code in codes:
+        try:
+            g = country_geometry(code).intersection(frame)
+        except Exception:  # an optional backdrop
+            continue
+        for part in getattr(g, "geoms", [g]):
+            if isinstance(part, Polygon) and not part.is_empty:
+                polys.append(part)
+            elif isinstance(part, MultiPolygon):
+                polys += list(part.geoms)
+    return MultiPolygon(polys) if polys else None
+
+
+def _jamming_map(plan: Plan) -> str:
+    """J/S with every jammer on, over the area the jammers reach."""
+    from ._adversary_plots import jamming_map
+    from ._geo import EARTH_RADIUS_M
+    from .countries import country_of
+    from .exposure import radio_horizon_m
+    from .jamming import TERMINAL_GPS_HEIGHT_M, j_to_s_db
+
+    spec = plan.scenario.jamming
+    jl = np.array([[j.latitude_deg, j.longitude_deg] for j in plan.jammers])
+    lat0, lon0 = jl.mean(axis=0)
+    reach = max(min(float(radio_horizon_m(j.height_m, TERMINAL_GPS_HEIGHT_M)), 300e3) for j in plan.jammers)
+    spread = float(np.max(np.hypot(jl[:, 0] - lat0, (jl[:, 1] - lon0) * np.cos(np.radians(lat0)))))
+    half = spread + 1.15 * np.degrees(reach / EARTH_RADIUS_M)
+    la = np.linspace(lat0 - half, lat0 + half, 90)
+    lo = np.linspace(lon0 - half / max(np.cos(np.radians(lat0)), 0.2), lon0 + half / max(np.cos(np.radians(lat0)), 0.2), 90)
+    lon_g, lat_g = np.meshgrid(lo, la)
+    js = j_to_s_db(plan.jammers, lat_g.ravel(), lon_g.ravel(), clutter_loss_db=spec.clutter_loss_db)
+    codes = sorted(set(np.unique(country_of(lat_g.ravel()[::7], lon_g.ravel()[::7])).tolist()) - {"none", ""})
+    outline = _clipped_outline(la[0], la[-1], lo[0], lo[-1], codes)
+    denied = float(np.mean(js > spec.tolerance_db))
+    return _png_from_file(jamming_map, lat_g.ravel(), lon_g.ravel(), js, spec.tolerance_db, plan.jammers, outline,
+                          title=f"GPS L1 J/S with every jammer on ({len(plan.jammers)}; {denied:.0%} of this frame denied)")
+
+
+def _denied_share_plot(plan: Plan, adv: Adversary, plt) -> str:
+    rows = adv.jamming_rows
+    t = np.array([r["t_s"] for r in rows]) / 60.0
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(t, 100 * np.array([r["denied_share_terminals"] for r in rows]), drawstyle="steps-post",
+            label="terminals without a GPS fix (UNKNOWN_LOCATION)")
+    ax.set_xlabel("minutes after " + str(plan.grid.start)[:19] + " UTC")
+    ax.set_ylabel("share of terminals, %")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    region = plan.scenario.jamming.region
+    lines, labels = ax.get_legend_handles_labels()
+    if region is not None:
+        ax2 = ax.twinx()
+        ax2.plot(t, 100 * np.array([r[f"denied_share_area_{region}"] for r in rows]), color="tab:red",
+                 drawstyle="steps-post", label=f"area of {region} where GPS is denied")
+        ax2.set_ylabel(f"share of {region}'s area, %", color="tab:red")
+        ax2.set_ylim(bottom=0)
+        l2, b2 = ax2.get_legend_handles_labels()
+        lines, labels = lines + l2, labels + b2
+    ax.legend(lines, labels, fontsize=8, loc="upper left")
+    ax.set_title("GPS denial over time", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _jammer_rows(plan: Plan) -> list[dict]:
+    rows = []
+    for j in plan.jammers:
+        when = "always"
+        if j.active:
+            when = "; ".join(
+                f"{max((a - plan.grid.start) / np.timedelta64(1, 's'), 0.0) / 60:g}-"
+                f"{min((b - plan.grid.start) / np.timedelta64(1, 's'), plan.grid.duration_s) / 60:g} min"
+                for a, b in j.active
+            )
+        rows.append({"jammer": j.name, "latitude_deg": j.latitude_deg, "longitude_deg": j.longitude_deg,
+                     "height_m": j.height_m, "eirp_dbw": j.eirp_dbw, "on (minutes into the run)": when})
+    return rows
+
+
+def _risk_map(plan: Plan) -> str:
+    """Expected time to locate around the first assessed terminal's sensors (first duty cycle)."""
+    from ._adversary_plots import risk_map as draw
+    from .exposure import Emitter, risk_map
+
+    spec, x = plan.scenario.exposure, plan.exposure
+    sensors = x.sensors[0]
+    pts = [(s.latitude_deg, s.longitude_deg) for s in sensors]
+    pts += [(w[1], w[2]) for s in sensors if s.path is not None for w in s.path]
+    ep = plan.network.endpoints
+    first = ep[x.terminals[0]]
+    pts.append((first.latitude_deg, first.longitude_deg))
+    p = np.array(pts)
+    pad = 0.02 + 0.15 * max(np.ptp(p[:, 0]), np.ptp(p[:, 1]))
+    la = np.linspace(p[:, 0].min() - pad, p[:, 0].max() + pad, 12 if any(s.path is not None for s in sensors) else 24)
+    lo = np.linspace(p[:, 1].min() - pad, p[:, 1].max() + pad, len(la))
+    lon_g, lat_g = np.meshgrid(lo, la)
+    d = spec.duty_cycles[0]
+    t = risk_map(lat_g, lon_g, sensors, emitter=Emitter(duty_cycle=d), hours=spec.hours, radius_m=spec.radius_m,
+                 method=spec.method)
+    inside = [(ep[i].latitude_deg, ep[i].longitude_deg) for i in x.terminals
+              if la[0] <= ep[i].latitude_deg <= la[-1] and lo[0] <= ep[i].longitude_deg <= lo[-1]]
+    return _png_from_file(draw, lat_g, lon_g, t, spec.hours, sensors, inside,
+                          title=f"Expected time to locate a terminal, duty cycle {d:g}, {len(sensors)} sensors "
+                                f"around {first.name if x.center is None else 'the centre'}")
+
+
+def _exposure_display(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        r = dict(r)
+        for k in ("median_s", "p10_s", "p90_s"):
+            r[k.removesuffix("_s")] = format_seconds(r.pop(k))
+        out.append(r)
+    return out
+
+
+def _adversary_sections(plan: Plan, adv: Adversary | None, plt) -> list[str]:
+    """The report's policy, jamming and exposure sections: only those the scenario has."""
+    if adv is None:
+        return []
+    parts = []
+    if adv.admission_rows:
+        parts += [
+            "<h2>Service policy and admission</h2>",
+            f"<p class=note>{html.escape(plan.policy.describe())}. A terminal that is not admitted (any code but "
+            "OKAY) carries no traffic at that step: its pairs have no RTT then. Codes are Starlink's own "
+            "disablement codes.</p>",
+            _img(_admission_map(plan, adv, plt), "admission codes map"),
+            _table(adv.admission_rows),
+        ]
+        if adv.jurisdiction_rows:
+            parts += ["<h3>Where the traffic lands and exits (first step)</h3>",
+                      "<p class=note>The gateway's country sees the traffic come down from the satellites; the "
+                      "PoP's country sees it leave for the Internet.</p>", _table(adv.jurisdiction_rows)]
+    if adv.jamming_rows:
+        spec = plan.scenario.jamming
+        grace = "" if spec.grace is None else f", after a grace period of {spec.grace}"
+        parts += [
+            "<h2>GPS jamming</h2>",
+            f"<p class=note>A terminal whose GPS L1 jamming-to-signal ratio exceeds {spec.tolerance_db:g} dB cannot "
+            f"locate itself and is denied (UNKNOWN_LOCATION){grace}. Free-space loss plus {spec.clutter_loss_db:g} dB "
+            "of clutter, within the 4/3-Earth radio horizon (docs/adversary.md).</p>",
+            _img(_jamming_map(plan), "GPS jamming map"),
+            _img(_denied_share_plot(plan, adv, plt), "denied share over time"),
+            _table(_jammer_rows(plan)),
+        ]
+    if adv.exposure_rows:
+        spec = plan.scenario.exposure
+        parts += [
+            "<h2>Exposure of transmitting terminals</h2>",
+            f"<p class=note>Time until sensors ({html.escape(', '.join(spec.sensors))}) locate a terminal that "
+            f"transmits at the given duty cycle for {spec.hours:g} h: the 95 % error ellipse under "
+            f"{spec.radius_m:g} m ({spec.method}), {spec.trials} Monte Carlo trials, seed {plan.scenario.seed}. "
+            f"'{NOT_LOCATED}': not within {spec.hours:g} h. Model and assumptions: docs/adversary.md.</p>",
+            _table(_exposure_display(adv.exposure_rows)),
+            _img(_risk_map(plan), "exposure risk map"),
+        ]
+    return parts
+
+
+def write_report(
+    path: Path, plan: Plan, rtt: np.ndarray, pair_rows, region_rows, summary: dict, scenario_text: str,
+    adversary: Adversary | None = None,
+) -> None:
     """Write the self-contained HTML report."""
     require("matplotlib", "plot")
     import matplotlib
@@ -178,6 +409,7 @@ def write_report(path: Path, plan: Plan, rtt: np.ndarray, pair_rows, region_rows
         "<h2>RTT per region</h2>", _img(_cdfs(plan, rtt, plt), "RTT CDF per region"),
         _table(region_rows),
         "<h2>Coverage and ground segment</h2>", _img(_coverage_map(plan, plt), "coverage map"),
+        *_adversary_sections(plan, adversary, plt),
         "<h2>Pairs</h2>", _table(pair_rows),
         f"<h2>Sources and assumptions</h2><ul>{sources}</ul>",
         "<h2>Reproduce</h2>",

@@ -6,7 +6,20 @@ An adapter over the engine. It writes into one output directory:
 - ``pairs.csv`` (or ``.parquet``): one row per pair with its RTT statistics;
 - ``regions.csv``: RTT percentiles per region (continent of the terminal);
 - ``summary.json``: the headline numbers, written last;
-- ``scenario.toml``: the scenario as run; ``report.html``: the report.
+- ``scenario.toml``: the scenario as run; ``report.html``: the report;
+
+and, when the scenario has those sections (``[policy]``, ``[jamming]``, ``[exposure]``):
+
+- ``admission.csv``: per terminal, its country, Starlink disablement code at the start,
+  the share of steps it is admitted, and why not (a terminal that is not admitted at a
+  step carries nothing: its pairs' RTT is NaN in ``rtt.zarr`` at that step);
+- ``jurisdictions.csv``: per pair at the first step, the gateway country its traffic
+  lands in and the PoP country it exits from;
+- ``jamming.csv``: per step, the jammers on and the share of terminals (and of the
+  region's area) that cannot locate themselves;
+- ``exposure.csv``: per assessed terminal and duty cycle, the time sensors take to locate
+  it (median, p10, p90; ``not located`` when not within the hours assessed) and the share
+  of Monte Carlo trials that locate it.
 
 While a run is going, the directory holds a file ``INCOMPLETE``; it is removed only after
 everything else is written, so an interrupted run is never mistaken for a finished one.
@@ -23,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from ._errors import LeosimError
+from ._errors import LeosimError, require
 from ._geo import C_FIBRE_M_S, great_circle_m
-from ._time import TimeGrid, format_time, parse_time
+from ._time import TimeGrid, format_time, parse_duration, parse_time
 from .attachment import policy as attachment_policy
 from .constellation import Constellation, Shell
 from .ground import GroundSegment, Site, SiteKind, resolve_place
@@ -34,9 +47,20 @@ from .scenario import Scenario, ScenarioError
 
 OUTPUT_NAMES = (
     "rtt.zarr", "rtt.nc", "pairs.csv", "pairs.parquet", "regions.csv", "summary.json",
-    "scenario.toml", "report.html", "INCOMPLETE",
+    "scenario.toml", "report.html", "admission.csv", "jurisdictions.csv", "jamming.csv",
+    "exposure.csv", "INCOMPLETE",
 )
+NOT_LOCATED = "not located"
 CONTINENTS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "OC": "Oceania", "SA": "South America", "AN": "Antarctica"}
+
+
+@dataclass
+class ExposurePlan:
+    """The terminals an ``[exposure]`` section assesses and the sensors each one faces."""
+
+    terminals: list[int]              # endpoint indices, in the order assessed
+    sensors: list[tuple]              # per assessed terminal: its exposure.Sensor objects
+    center: tuple[float, float] | None  # where presets are centred (None: around each terminal)
 
 
 @dataclass
@@ -51,6 +75,21 @@ class Plan:
     pair_kind: list[str]              # "to-pop" or "pair"
     regions: list[str]                # per pair: the terminal's region
     labels: list[str] = field(default_factory=list)
+    policy: object | None = None      # policy.ServicePolicy with [policy] or [jamming]
+    jammers: tuple = ()               # jamming.Jammer objects
+    exposure: ExposurePlan | None = None
+
+
+@dataclass
+class Adversary:
+    """What a run found for the policy, jamming and exposure sections (empty when absent)."""
+
+    admission: object | None = None   # policy.Admission over the time grid, terminals only
+    terminal_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    admission_rows: list[dict] = field(default_factory=list)
+    jurisdiction_rows: list[dict] = field(default_factory=list)
+    jamming_rows: list[dict] = field(default_factory=list)
+    exposure_rows: list[dict] = field(default_factory=list)
 
 
 def _region(site: Site) -> str:
@@ -120,6 +159,22 @@ def plan(scn: Scenario, source: Path | None = None) -> Plan:
                 "expected countries that have gateways in ground.gateways"
             )
     pops = _ground_file(scn.ground.pops, SiteKind.POP, source)
+    pol = _policy(scn, source) if (scn.policy is not None or scn.jamming is not None) else None
+    if scn.policy is not None:
+        from .policy import allowed_ground
+
+        n_gw, n_pop = len(gateways), len(pops)
+        gateways, pops = allowed_ground(pol, gateways, pops)
+        if len(pops) == 0 and n_pop and scn.traffic.destination == "nearest-pop":
+            raise ScenarioError(
+                f"policy {pol.name!r} allows none of the {n_pop} PoPs, but traffic.destination = 'nearest-pop' "
+                "needs one; expected a policy whose pop_countries include a country with a PoP"
+            )
+        if len(gateways) == 0 and n_gw:
+            raise ScenarioError(
+                f"policy {pol.name!r} allows none of the {n_gw} gateways; expected a policy whose "
+                "gateway_countries include a country with a gateway"
+            )
 
     endpoints: list[Site] = list(terminals)
     index = {s.name.lower(): i for i, s in enumerate(endpoints)}
@@ -179,7 +234,114 @@ def plan(scn: Scenario, source: Path | None = None) -> Plan:
     pairs_arr = np.array(pairs, dtype=np.int64)
     labels = [f"{ground[i].name} -> {'internet:' if ground[j].kind is SiteKind.SERVER else ''}{ground[j].name}" for i, j in pairs]
     regions = [_region(ground[i]) for i, _ in pairs]
-    return Plan(scn, c, grid, net, pairs_arr, kinds, regions, labels)
+    jammers = _jammers(scn, grid, source) if scn.jamming is not None else ()
+    expo = _exposure_plan(scn, endpoints, source) if scn.exposure is not None else None
+    return Plan(scn, c, grid, net, pairs_arr, kinds, regions, labels, pol, jammers, expo)
+
+
+# ------------------------------------------------------- policy, jamming, exposure
+def _policy(scn: Scenario, base: Path | None):
+    """The scenario's service policy; the ``all`` preset when only [jamming] is given (a
+    jammed terminal is denied by the operator's location check, whatever the policy)."""
+    from .policy import ServicePolicy
+
+    spec = scn.policy
+    if spec is None or spec.preset is not None:
+        return ServicePolicy.preset("all" if spec is None else spec.preset)
+    try:
+        return ServicePolicy.load(_resolve_path(spec.file, base))
+    except LeosimError as exc:
+        raise ScenarioError(f"policy.file = {spec.file!r}: {exc}") from None
+
+
+def _instant(text: str | None, grid: TimeGrid, default: np.datetime64) -> np.datetime64:
+    """ISO 8601 UTC, or a duration after the run's start."""
+    if text is None:
+        return default
+    try:
+        return grid.start + np.timedelta64(int(round(parse_duration(text) * 1e9)), "ns")
+    except LeosimError:
+        return parse_time(text)
+
+
+def _jammers(scn: Scenario, grid: TimeGrid, base: Path | None) -> tuple:
+    from .jamming import Jammer, load_jammers
+
+    spec = scn.jamming
+    day = np.timedelta64(86_400, "s")
+    end_of_run = grid.start + np.timedelta64(int(round(grid.duration_s * 1e9)), "ns") + day
+    out = []
+    for k, j in enumerate(spec.jammers):
+        active = ()
+        if j.start is not None or j.end is not None:
+            active = ((_instant(j.start, grid, grid.start - day), _instant(j.end, grid, end_of_run)),)
+        try:
+            out.append(Jammer(j.name, j.latitude_deg, j.longitude_deg, j.eirp_dbw, j.height_m, active))
+        except LeosimError as exc:
+            raise ScenarioError(f"jamming.jammers[{k}] ({j.name!r}): {exc}") from None
+    if spec.file is not None:
+        try:
+            out += load_jammers(_resolve_path(spec.file, base))
+        except LeosimError as exc:
+            raise ScenarioError(f"jamming.file = {spec.file!r}: {exc}") from None
+    return tuple(out)
+
+
+def _exposure_plan(scn: Scenario, endpoints: list[Site], base: Path | None) -> ExposurePlan:
+    from .exposure import load_sensors
+    from .scenario import _SENSOR_PRESET
+
+    spec = scn.exposure
+    terms = [i for i, s in enumerate(endpoints) if s.kind is not SiteKind.SERVER]
+    if isinstance(spec.terminals, int):
+        chosen = terms[: spec.terminals]
+    else:
+        by_name = {endpoints[i].name.lower(): i for i in terms}
+        chosen = []
+        for name in spec.terminals:
+            i = by_name.get(name.strip().lower())
+            if i is None:
+                try:
+                    i = by_name.get(resolve_place(name).name.lower())
+                except LeosimError:
+                    i = None
+            if i is None:
+                known = ", ".join(endpoints[t].name for t in terms[:12]) + (", ..." if len(terms) > 12 else "")
+                raise ScenarioError(
+                    f"exposure.terminals: {name!r} is not one of the scenario's terminals; expected one of {known}"
+                )
+            if i not in chosen:
+                chosen.append(i)
+    lat = np.array([endpoints[i].latitude_deg for i in chosen])
+    lon = np.array([endpoints[i].longitude_deg for i in chosen])
+    if spec.center is None:
+        center = (float(np.mean(lat)), float(np.mean(lon)))
+    elif spec.center.strip().lower() == "each":
+        center = None
+    else:
+        try:
+            place = resolve_place(spec.center)
+        except LeosimError as exc:
+            raise ScenarioError(f"exposure.center = {spec.center!r}: {exc}") from None
+        center = (place.latitude_deg, place.longitude_deg)
+
+    def sensors_around(c: tuple[float, float]) -> tuple:
+        spread = float(np.max(great_circle_m(c[0], c[1], lat, lon))) if center is not None else 0.0
+        out = []
+        for item in spec.sensors:
+            src = item if _SENSOR_PRESET.fullmatch(item.strip()) else _resolve_path(item, base)
+            try:
+                out += load_sensors(src, c, extent_m=min(max(spread, 5e3), 50e3))
+            except LeosimError as exc:
+                raise ScenarioError(f"exposure.sensors = {item!r}: {exc}") from None
+        return tuple(out)
+
+    if center is None:
+        sensors = [sensors_around((float(a), float(b))) for a, b in zip(lat, lon)]
+    else:
+        shared = sensors_around(center)
+        sensors = [shared] * len(chosen)
+    return ExposurePlan(chosen, sensors, center)
 
 
 # ------------------------------------------------------------------------- running
@@ -231,7 +393,7 @@ def run(
     ``progress(done_steps, total_steps)`` is called after each chunk; ``log(text)`` gets
     a line describing the run before it starts.
     """
-    from .engine import default_workers, run_pairs
+    from .engine import default_chunk_steps, default_workers, run_pairs
     from .results import PairsWriter
 
     t0 = time.perf_counter()
@@ -255,20 +417,42 @@ def run(
     rtt = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
     changed = np.zeros(n_p, dtype=np.int64)
     last_hash = None
+    adv = Adversary()
+    live = None  # (n_steps, n_pairs): both ends admitted
+    if p.policy is not None:
+        adv = _admission(p)
+        ok = np.ones((grid.n_steps, len(p.network.endpoints)), dtype=bool)
+        ok[:, adv.terminal_index] = adv.admission.admitted
+        live = ok[:, p.pairs[:, 0]] & ok[:, p.pairs[:, 1]]
+        if live.all():
+            live = None
 
     def sink(ch):
         nonlocal last_hash
-        writer.write(ch)
-        rtt[ch.i0:ch.i1] = ch.rtt_ms
+        if live is not None:  # a terminal that is not admitted carries nothing
+            on = live[ch.i0:ch.i1]
+            ch.rtt_ms = np.where(on, ch.rtt_ms, np.nan).astype(np.float32)
+            ch.length_km = np.where(on, ch.length_km, np.nan).astype(np.float32)
+            ch.hops = np.where(on, ch.hops, 0).astype(ch.hops.dtype)
+            ch.path_hash = np.where(on, ch.path_hash, 0).astype(ch.path_hash.dtype)
         h = ch.path_hash
         prev = h[:1] if last_hash is None else last_hash[None, :]
-        changed[:] += np.count_nonzero(h != np.concatenate([prev, h[:-1]]), axis=0)
+        step_changed = h != np.concatenate([prev, h[:-1]])
+        if live is not None:  # no path (hash 0) while not admitted: a change in and out of it
+            ch.path_changed = step_changed
+        writer.write(ch)
+        rtt[ch.i0:ch.i1] = ch.rtt_ms
+        changed[:] += np.count_nonzero(step_changed, axis=0)
         last_hash = h[-1].copy()
         if progress:
             progress(ch.i1, grid.n_steps)
 
     try:
-        run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers())
+        # chunks of at least 2 steps: xarray picks the time encoding from the first chunk
+        # it writes, and one lone time at midnight would get units of days that the later
+        # steps cannot be appended in
+        run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers(),
+                  chunk_steps=max(default_chunk_steps(grid), min(2, grid.n_steps)))
     except KeyboardInterrupt:
         marker.write_text(
             f"Interrupted after {writer._written} of {grid.n_steps} steps: the files here are partial.\n"
@@ -282,15 +466,230 @@ def run(
     region_rows = _region_table(p, rtt)
     _write_table(out_dir, "pairs", pair_rows, scn.outputs.tables)
     _write_table(out_dir, "regions", region_rows, "csv")
+    if p.policy is not None:
+        if scn.policy is not None:
+            adv.jurisdiction_rows = _jurisdictions(p, adv)
+            _write_table(out_dir, "jurisdictions", adv.jurisdiction_rows, "csv")
+        _write_table(out_dir, "admission", adv.admission_rows, "csv")
+    if p.jammers:
+        adv.jamming_rows = _jamming_table(p, adv)
+        _write_table(out_dir, "jamming", adv.jamming_rows, "csv")
+    if p.exposure is not None:
+        adv.exposure_rows = _exposure_table(p, scn.seed)
+        _write_table(out_dir, "exposure", adv.exposure_rows, "csv")
     summary = _summary(p, rtt, pair_rows, region_rows, t_solve)
+    summary.update(_adversary_summary(p, adv))
     if scn.outputs.report:
         from .report import write_report
 
-        write_report(out_dir / "report.html", p, rtt, pair_rows, region_rows, summary, text)
+        write_report(out_dir / "report.html", p, rtt, pair_rows, region_rows, summary, text, adv)
     summary["run_time_s"] = round(time.perf_counter() - t0, 2)
     _write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     marker.unlink()
     return summary
+
+
+def _admission(p: Plan) -> Adversary:
+    """Disablement code of every terminal at every step; GPS jamming feeds UNKNOWN_LOCATION."""
+    from .countries import country_of
+    from .policy import Disablement, Terminal, admit
+
+    ep = p.network.endpoints
+    idx = np.array([i for i, s in enumerate(ep) if s.kind is not SiteKind.SERVER], dtype=np.int64)
+    lat, lon = _on_land([ep[i] for i in idx])
+    times = p.grid.times
+    known = None
+    if p.jammers:
+        from .jamming import location_known
+
+        spec = p.scenario.jamming
+        known = location_known(
+            p.jammers, lat, lon, times, tolerance_db=spec.tolerance_db,
+            grace_s=0.0 if spec.grace is None else parse_duration(spec.grace), clutter_loss_db=spec.clutter_loss_db,
+        )
+    home = p.scenario.policy.home_country if p.scenario.policy is not None else None
+    terms = [Terminal(ep[i].name, home_country=home) for i in idx]
+    adm = admit(p.policy, terms, times, lat, lon, location_known=known)
+    where = country_of(lat, lon)
+    ok = adm.admitted
+    rows = []
+    for n, i in enumerate(idx):
+        denied = np.flatnonzero(~ok[:, n])
+        k = int(denied[0]) if len(denied) else None
+        rows.append({
+            "terminal": ep[i].name, "latitude_deg": round(float(lat[n]), 5), "longitude_deg": round(float(lon[n]), 5),
+            "country": str(where[n]), "home_country": adm.home_country[n] or "",
+            "code_at_start": str(adm.codes[0, n]), "admitted_share": round(float(ok[:, n].mean()), 4),
+            "first_denied_s": "" if k is None else round(float(p.grid.offsets_s[k]), 3),
+            "first_denied_code": "" if k is None else str(adm.codes[k, n]),
+            "reason": adm.reason(0, n) if adm.codes[0, n] != Disablement.OKAY.value or k is None else adm.reason(k, n),
+        })
+    return Adversary(admission=adm, terminal_index=idx, admission_rows=rows)
+
+
+def _on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions for admission: a site whose own country is known (GeoNames) but which the
+    1:50m Natural Earth coastline puts at sea (Bandar Abbas's centre) moves to the nearest
+    point of its country within ``max_km``, so a coastal city is not refused IN_OCEAN for
+    the coarseness of the coastline. Other sites stay where they are."""
+    from .countries import NO_COUNTRY, country_of
+    from .exposure import _destination
+
+    lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
+    lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
+    where = country_of(lat, lon).reshape(-1) if len(sites) else np.zeros(0, dtype="<U4")
+    bearing = np.arange(0.0, 360.0, 15.0)
+    for n in np.flatnonzero(where == NO_COUNTRY):
+        own = sites[n].country
+        if not own:
+            continue
+        for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
+            la, lo = _destination(lat[n], lon[n], bearing, km * 1e3)
+            hit = np.flatnonzero(country_of(la, lo) == own)
+            if len(hit):
+                lat[n], lon[n] = la[hit[0]], lo[hit[0]]
+                break
+    return lat, lon
+
+
+def _jurisdictions(p: Plan, adv: Adversary) -> list[dict]:
+    """Where each pair's traffic lands (gateway country) and exits (PoP country) at the first step."""
+    from .policy import jurisdictions
+
+    res = p.network.solve(p.grid.times[:1], p.pairs, want_paths=True, step_s=p.grid.step_s)
+    ok = np.ones(len(p.network.endpoints), dtype=bool)
+    ok[adv.terminal_index] = adv.admission.admitted[0]
+    rows = []
+    for k, j in enumerate(jurisdictions(p.network, res.paths)[0]):
+        a, b = p.pairs[k]
+        served = bool(ok[a] and ok[b])
+        rows.append({
+            "pair": p.labels[k], "kind": p.pair_kind[k], "admitted_at_start": served,
+            "gateway": (j.gateway or "") if served else "", "gateway_country": (j.gateway_country or "") if served else "",
+            "pop": (j.pop or "") if served else "", "pop_country": (j.pop_country or "") if served else "",
+            "countries": " > ".join(j.countries) if served else "",
+        })
+    return rows
+
+
+def jamming_share(p: Plan) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per step: the jammers on (``(n_steps, n_jammers)``) and the share of the jamming
+    region's area (H3 resolution-5 cells) where GPS is denied (None without a region).
+
+    The area share is instantaneous: the grace period applies to terminals only."""
+    from .jamming import j_to_s_db
+
+    spec = p.scenario.jamming
+    on = np.stack([j.is_active(p.grid.times) for j in p.jammers], axis=1)
+    if spec.region is None:
+        return on, None
+    from .countries import country_cells
+
+    h3 = require("h3", "policy")
+    cells = country_cells(spec.region, 5)
+    if len(cells) == 0:
+        cells = country_cells(spec.region, 7)
+    ll = np.array([h3.cell_to_latlng(c) for c in cells]).reshape(-1, 2)
+    # received power of each jammer alone over the signal, then summed per pattern of jammers on
+    js = np.stack([j_to_s_db([j], ll[:, 0], ll[:, 1], clutter_loss_db=spec.clutter_loss_db) for j in p.jammers])
+    with np.errstate(over="ignore"):
+        lin = np.where(np.isfinite(js), 10 ** (js / 10), 0.0)
+    patterns, inverse = np.unique(on, axis=0, return_inverse=True)
+    threshold = 10 ** (spec.tolerance_db / 10)
+    share = np.array([float(((pat[:, None] * lin).sum(axis=0) > threshold).mean()) if len(ll) else 0.0 for pat in patterns])
+    return on, share[np.asarray(inverse).reshape(-1)]
+
+
+def _jamming_table(p: Plan, adv: Adversary) -> list[dict]:
+    on, region = jamming_share(p)
+    known = adv.admission.location_known
+    rows = []
+    for k in range(p.grid.n_steps):
+        row = {
+            "time": format_time(p.grid.times[k]), "t_s": round(float(p.grid.offsets_s[k]), 3),
+            "jammers_on": int(on[k].sum()), "terminals_denied": int((~known[k]).sum()),
+            "denied_share_terminals": round(float((~known[k]).mean()) if known.shape[1] else 0.0, 4),
+        }
+        if region is not None:
+            row[f"denied_share_area_{p.scenario.jamming.region}"] = round(float(region[k]), 5)
+        rows.append(row)
+    return rows
+
+
+def _seconds(x: float) -> float | str:
+    """A time to locate for a table: seconds, or ``"not located"`` (never NaN or inf)."""
+    return round(float(x), 3) if np.isfinite(x) else NOT_LOCATED
+
+
+def _exposure_table(p: Plan, seed: int) -> list[dict]:
+    """Monte Carlo time to locate, per assessed terminal and duty cycle (seed + terminal number)."""
+    from .countries import country_of
+    from .exposure import Emitter, serving_directions, time_to_locate
+
+    spec, x = p.scenario.exposure, p.exposure
+    ep = p.network.endpoints
+    # the beam follows the serving satellite: 20 instants over the run's first 5 minutes
+    times = p.grid.start + np.arange(0, 300, 15).astype("timedelta64[s]")
+    rows = []
+    for n, (i, sensors) in enumerate(zip(x.terminals, x.sensors)):
+        s = ep[i]
+        pointing = serving_directions(p.constellation, s.latitude_deg, s.longitude_deg, times,
+                                      min_elevation_deg=p.network.links.min_elevation_deg)
+        for d in spec.duty_cycles:
+            r = time_to_locate(
+                s.latitude_deg, s.longitude_deg, sensors, emitter=Emitter(duty_cycle=d),
+                pointing=pointing if len(pointing) else None, hours=spec.hours, radius_m=spec.radius_m,
+                method=spec.method, trials=spec.trials, seed=seed + n,
+            )
+            rows.append({
+                "terminal": s.name, "latitude_deg": round(s.latitude_deg, 5), "longitude_deg": round(s.longitude_deg, 5),
+                "country": str(country_of(s.latitude_deg, s.longitude_deg)), "duty_cycle": d,
+                "sensors": len(sensors), "detecting_sensors": r.detecting,
+                "best_snr_db": round(r.best_snr_db, 2) if np.isfinite(r.best_snr_db) else "no line of sight",
+                "median_s": _seconds(r.median_s), "p10_s": _seconds(r.quantile_s(0.1)),
+                "p90_s": _seconds(r.quantile_s(0.9)), "located_share": round(r.located_share, 4),
+                "hours": spec.hours, "trials": spec.trials,
+            })
+    return rows
+
+
+def _adversary_summary(p: Plan, adv: Adversary) -> dict:
+    out: dict = {}
+    if adv.admission is not None:
+        ok = adv.admission.admitted
+        codes, counts = np.unique(adv.admission.codes[0], return_counts=True)
+        out["admission"] = {
+            "policy": p.policy.name, "terminals": int(ok.shape[1]),
+            "admitted_at_start": int(ok[0].sum()) if len(ok) else 0,
+            "admitted_throughout": int(ok.all(axis=0).sum()),
+            "terminal_steps_admitted": round(float(ok.mean()), 4) if ok.size else 0.0,
+            "codes_at_start": {str(c): int(n) for c, n in zip(codes, counts)},
+        }
+    if adv.jamming_rows:
+        share = np.array([r["denied_share_terminals"] for r in adv.jamming_rows])
+        region = p.scenario.jamming.region
+        out["jamming"] = {
+            "jammers": len(p.jammers), "denied_share_terminals_max": round(float(share.max()), 4),
+            "denied_share_terminals_mean": round(float(share.mean()), 4),
+            "denied_share_terminals_final": round(float(share[-1]), 4),
+        }
+        if region is not None:
+            area = np.array([r[f"denied_share_area_{region}"] for r in adv.jamming_rows])
+            out["jamming"].update(region=region, denied_share_area_max=round(float(area.max()), 5))
+    if adv.exposure_rows:
+        spec = p.scenario.exposure
+        by = {}
+        for d in spec.duty_cycles:
+            med = np.array([np.inf if r["median_s"] == NOT_LOCATED else r["median_s"]
+                            for r in adv.exposure_rows if r["duty_cycle"] == d])
+            by[f"{d:g}"] = {
+                "terminals_located": int(np.isfinite(med).sum()),
+                "median_time_to_locate_s": _seconds(float(np.quantile(med, 0.5, method="inverted_cdf"))),
+                "fastest_median_s": _seconds(float(med.min())),
+            }
+        out["exposure"] = {"terminals": len(p.exposure.terminals), "sensors": list(spec.sensors), "hours": spec.hours,
+                           "by_duty_cycle": by}
+    return out
 
 
 def _stats(x: np.ndarray) -> dict:
@@ -334,8 +733,6 @@ def _region_table(p: Plan, rtt: np.ndarray) -> list[dict]:
 
 def _write_table(out_dir: Path, name: str, rows: list[dict], kind: str) -> None:
     if kind == "parquet":
-        from ._errors import require
-
         require("pyarrow", "io")
         import pandas as pd
 
@@ -390,7 +787,39 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
         ("reachable", f"{summary['reachable']:.1%} of pair-steps"),
     ]
     rows += [(f"median RTT, {r}", f"{v:.1f} ms") for r, v in summary["regions"].items() if v == v]
+    if "admission" in summary:
+        a = summary["admission"]
+        rows.append((f"admitted (policy {a['policy']})",
+                     f"{a['admitted_at_start']} of {a['terminals']} terminals at the start, {a['admitted_throughout']} "
+                     f"throughout; {a['terminal_steps_admitted']:.1%} of terminal-steps"))
+    if "jamming" in summary:
+        j = summary["jamming"]
+        text = (f"{j['jammers']} jammer{'' if j['jammers'] == 1 else 's'}: up to {j['denied_share_terminals_max']:.1%} of terminals without a GPS fix "
+                f"(mean {j['denied_share_terminals_mean']:.1%})")
+        if "region" in j:
+            text += f"; up to {j['denied_share_area_max']:.2%} of {j['region']}'s area"
+        rows.append(("GPS jamming", text))
+    if "exposure" in summary:
+        e = summary["exposure"]
+        for d, v in e["by_duty_cycle"].items():
+            fast = v["fastest_median_s"]
+            rows.append((f"time to locate, duty cycle {d}",
+                         f"{v['terminals_located']} of {e['terminals']} terminals located within {e['hours']:g} h"
+                         + ("" if fast == NOT_LOCATED else f"; fastest median {format_seconds(fast)}")))
     return rows
+
+
+def format_seconds(s: float | str) -> str:
+    """``12.5`` -> ``"12.5 s"``, ``780`` -> ``"13.0 min"``; ``"not located"`` as is."""
+    if isinstance(s, str) or not np.isfinite(s):
+        return NOT_LOCATED
+    if s < 1:
+        return f"{s * 1e3:.0f} ms"
+    if s < 120:
+        return f"{s:.1f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
 
 
 __all__ = ["Plan", "plan", "run", "prepare_output", "headline_rows", "LeosimError"]

@@ -152,6 +152,164 @@ class OutputsSpec(_Model):
     report: bool = True
 
 
+def _country_code(v: str | None, what: str) -> str | None:
+    """An ISO code, checked against the shipped country list (the ``policy`` extra)."""
+    if v is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", v):
+        raise ValueError(f"{what} {v!r} is not an ISO 3166-1 alpha-2 code; expected two letters such as 'IR'")
+    from ._errors import PlaceError
+    from .countries import country_code
+
+    try:
+        return country_code(v)
+    except PlaceError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class PolicySpec(_Model):
+    """The operator's service policy: a preset (``all``, ``none``) or a policy file
+    (``.toml``/``.csv``, relative to the scenario file; see docs/adversary.md).
+
+    ``home_country``: every terminal's home country, for the roaming limit (default: the
+    country each terminal stands in).
+    """
+
+    preset: Literal["all", "none"] | None = None
+    file: str | None = None
+    home_country: str | None = None
+
+    @field_validator("home_country")
+    @classmethod
+    def _home(cls, v: str | None) -> str | None:
+        return _country_code(v, "home_country")
+
+    @model_validator(mode="after")
+    def _one(self) -> PolicySpec:
+        given = [k for k in ("preset", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of preset or file; got {', '.join(given) or 'none'}")
+        return self
+
+
+def _offset_or_time(v: str | None, what: str) -> str | None:
+    """An instant: ISO 8601 UTC, or a duration after the run's start (``"10min"``)."""
+    if v is None:
+        return v
+    try:
+        parse_duration(v, what=what)
+    except ValueError:
+        try:
+            parse_time(v)
+        except ValueError:
+            raise ValueError(
+                f"{what} {v!r} is neither a time nor a duration; expected ISO 8601 UTC such as "
+                "2026-05-13T00:10:00Z or a duration after the run's start such as 10min"
+            ) from None
+    return v
+
+
+class JammerSpec(_Model):
+    """One GPS L1 jammer: where, how high above ground, how strong, and when it is on.
+
+    ``start``/``end``: ISO 8601 UTC, or a duration after the run's start (``"10min"``);
+    absent: on from the start / until the end.
+    """
+
+    name: str
+    latitude_deg: Annotated[float, Field(ge=-90, le=90)]
+    longitude_deg: Annotated[float, Field(ge=-180, le=180)]
+    eirp_dbw: Annotated[float, Field(ge=-60, le=100)]
+    height_m: Annotated[float, Field(ge=0, le=20_000)] = 10.0
+    start: str | None = None
+    end: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _when(cls, v: str | None, info) -> str | None:
+        return _offset_or_time(v, info.field_name)
+
+
+class JammingSpec(_Model):
+    """GPS jamming: jammers given here and/or in a file (CSV or TOML, see docs/adversary.md).
+
+    ``region``: the country whose area's denied share is reported; ``grace``: how long a
+    terminal keeps being served after it loses its GPS fix (default: not at all);
+    ``tolerance_db``: the J/S at which a receiver loses its fix (30 dB, an assumption, see
+    ``leosim.jamming``); ``clutter_loss_db``: extra loss on every jammer path (0: free space).
+    """
+
+    jammers: list[JammerSpec] = []
+    file: str | None = None
+    region: str | None = None
+    grace: str | None = None
+    tolerance_db: Annotated[float, Field(ge=0, le=100)] = 30.0
+    clutter_loss_db: Annotated[float, Field(ge=0, le=100)] = 0.0
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        return _country_code(v, "region")
+
+    @field_validator("grace")
+    @classmethod
+    def _grace(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v, what="grace")
+        return v
+
+    @model_validator(mode="after")
+    def _some(self) -> JammingSpec:
+        if not self.jammers and self.file is None:
+            raise ValueError("no jammer: give jammers = [{name, latitude_deg, longitude_deg, eirp_dbw}, ...] or file")
+        return self
+
+
+_SENSOR_PRESET = re.compile(r"(ring|grid|drone):[0-9.:]+", re.IGNORECASE)
+
+
+class ExposureSpec(_Model):
+    """How soon sensors locate the scenario's transmitting terminals (Monte Carlo).
+
+    ``sensors``: a preset (``ring:N:RADIUS_KM[:HEIGHT_M]``, ``grid:SPACING_KM[:HEIGHT_M]``,
+    ``drone:RADIUS_KM:ALTITUDE_M[:SPEED_KMH]``) or a sensor file, or a list of them.
+    ``center``: where presets are centred: a place (``"Tehran"``, ``"35.69,51.39"``),
+    ``"each"`` (around each assessed terminal in turn), or absent (the assessed terminals'
+    centroid). ``terminals``: how many of the scenario's terminals to assess (the first N;
+    each costs a Monte Carlo) or their names. The seed is the scenario's ``seed``.
+    """
+
+    sensors: list[str]
+    center: str | None = None
+    duty_cycles: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1, max_length=8)] = [0.11]
+    hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    terminals: Any = 5
+    trials: Annotated[int, Field(ge=1, le=10_000)] = 200
+    method: Literal["aoa", "tdoa", "hybrid"] = "hybrid"
+    radius_m: Annotated[float, Field(gt=0)] = 100.0
+
+    @field_validator("sensors", mode="before")
+    @classmethod
+    def _sensors(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, list) and not v:
+            raise ValueError("no sensors; expected a preset such as 'ring:6:3' or a sensor file, or a list of them")
+        return v
+
+    @field_validator("terminals")
+    @classmethod
+    def _terminals(cls, v: Any) -> int | list[str]:
+        ok_int = isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000
+        ok_list = isinstance(v, list) and v and all(isinstance(x, str) and x.strip() for x in v)
+        if not (ok_int or ok_list):
+            raise ValueError(
+                "expected how many of the scenario's terminals to assess (1-1000, the first N) "
+                'or a list of their names such as ["Kharkiv", "Dnipro"]'
+            )
+        return v
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -165,7 +323,10 @@ class Scenario(_Model):
     routing: RoutingSpec = RoutingSpec()
     traffic: TrafficSpec = TrafficSpec()
     outputs: OutputsSpec = OutputsSpec()
-    # sections of later work (capacity, policy, adversary) are added here as they land
+    policy: PolicySpec | None = None
+    jamming: JammingSpec | None = None
+    exposure: ExposureSpec | None = None
+    # sections of later work (capacity) are added here as they land
 
 
 # --------------------------------------------------------------------------- loading
@@ -231,35 +392,62 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_.\-]+\s*\]\]?\s*(#.*)?$")
+
+
 def _find_line(loc: tuple[Any, ...], text: str) -> int | None:
-    """Best-effort line number of a key path in TOML text (1-based)."""
+    """Best-effort line number of a key path in TOML text (1-based).
+
+    Handles ``[section]`` tables, ``[[section.array]]`` arrays of tables, and inline
+    arrays (``jammers = [{...}, {...}]``, ``duty_cycles = [0.1, 2]``) inside a section.
+    """
     keys = [str(k) for k in loc if not isinstance(k, int)]
     idx = [k for k in loc if isinstance(k, int)]
     lines = text.splitlines()
     start = 0
-    # [[a.b]] arrays of tables: the n-th header
-    if len(keys) >= 2 and idx:
+
+    def first(pattern: str, begin: int, nth: int = 0) -> int | None:
+        rx, seen = re.compile(pattern), -1
+        for i in range(begin, len(lines)):
+            if i > begin and start and _TABLE_HEADER.match(lines[i]):
+                return None  # the next table: the key is not in this one
+            if rx.search(lines[i]):
+                seen += 1
+                if seen == nth:
+                    return i
+        return None
+
+    array_header = None
+    if len(keys) >= 2 and idx:  # [[a.b]] arrays of tables: the n-th header
         header = re.compile(r"^\s*\[\[\s*" + re.escape(".".join(keys[:2])) + r"\s*\]\]")
         seen = -1
         for i, line in enumerate(lines):
             if header.match(line):
                 seen += 1
                 if seen == idx[0]:
-                    start = i
+                    array_header = i
                     break
+    if array_header is not None:
+        start = array_header
     elif keys:
         header = re.compile(r"^\s*\[\s*" + re.escape(keys[0]) + r"\s*\]")
         for i, line in enumerate(lines):
             if header.match(line):
                 start = i
                 break
-    leaf = re.compile(r"^\s*" + re.escape(keys[-1]) + r"\s*=") if keys else None
-    if leaf is not None:
-        for i in range(start, len(lines)):
-            if leaf.match(lines[i]):
-                return i + 1
-            if i > start and lines[i].lstrip().startswith("[") and start:
-                break
+        if start and len(keys) >= 2 and idx:  # an inline array inside the table
+            at = first(r"^\s*" + re.escape(keys[1]) + r"\s*=", start)
+            if at is not None:
+                if len(keys) == 2:
+                    return at + 1
+                hit = first(r"(^|[{,\s])" + re.escape(keys[-1]) + r"\s*=", at, idx[0])
+                if hit is None:  # the key is missing: the n-th inline table instead
+                    hit = first(r"\{", at, idx[0])
+                return (hit if hit is not None else at) + 1
+    if keys:
+        hit = first(r"^\s*" + re.escape(keys[-1]) + r"\s*=", start)
+        if hit is not None:
+            return hit + 1
     return start + 1 if start else None
 
 
@@ -272,7 +460,8 @@ def _explain(exc: ValidationError, text: str, source: str) -> str:
         where = f"{source}:{line}" if line else source
         kind = err["type"]
         if kind == "extra_forbidden":
-            msgs.append(f"{where}: unknown key {path!r}; check the spelling (leosim scenarios show global lists the keys)")
+            example = "iran-2022" if path.split(".")[0].split("[")[0] in ("policy", "jamming", "exposure") else "global"
+            msgs.append(f"{where}: unknown key {path!r}; check the spelling (leosim scenarios show {example} lists the keys)")
             continue
         if kind == "missing":
             msgs.append(f"{where}: {path} is missing; expected it to be given")
