@@ -395,3 +395,11 @@ def test_builtin_adversary_sections_resolve():
     assert p.policy is None and p.exposure.center is None
     assert [p.network.endpoints[i].name for i in p.exposure.terminals] == ["Kharkiv", "Zaporizhzhya", "Dnipro"]
     assert all(len(s) == 7 and s[-1].kind == "drone" for s in p.exposure.sensors)
+
+
+def test_cli_error_keeps_brackets_of_key_paths(tmp_path):
+    """Key paths such as ground.terminals[0] reach the terminal intact (no markup eaten)."""
+    f = tmp_path / "s.toml"
+    f.write_text(SMALL.replace('places = ["London", "Madrid"]', 'places = ["London"]\ncountry = "Ukraine"'))
+    p = subprocess.run([sys.executable, "-m", "leosim", "validate", str(f)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "ground.terminals[0].country = 'Ukraine' is not valid" in p.stderr

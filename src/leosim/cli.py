@@ -19,6 +19,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -475,13 +476,15 @@ def validate_cmd(scenario: Annotated[str, typer.Argument(help="Scenario file (.t
               f"{len(p.network.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps")
 
 
-def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None) -> dict:
+def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None,
+                  executor: str = "processes", scheduler: str | None = None, resume: bool = False) -> dict:
     from .runner import headline_rows, prepare_output, run
     from .scenario import load_scenario
 
     scn, text, path = load_scenario(scenario)
-    prepare_output(output, overwrite)  # refuse a non-empty directory before any work
-    with _progress("routing") as prog:
+    if not resume:
+        prepare_output(output, overwrite)  # refuse a non-empty directory before any work
+    with _executor(executor, workers, scheduler) as ex, _progress("routing") as prog:
         task = prog.add_task("routing", total=None)
         next_line = [0.1]
 
@@ -491,14 +494,14 @@ def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None
                 err.print(f"  {done}/{total} steps")
                 next_line[0] += 0.1
 
-        summary = run(scn, text, output, source=path, overwrite=True, seed=seed, workers=workers,
-                      progress=progress, log=err.print)
+        summary = run(scn, text, output, source=path, overwrite=True, resume=resume, seed=seed, workers=workers,
+                      executor=ex, progress=progress, log=err.print)
     tab = Table("", "", title=f"leosim {scn.name}", show_header=False)
     for k, v in headline_rows(summary):
         tab.add_row(k, v)
     out.print(tab)
-    out.print(f"wrote {output}/: report.html, summary.json, pairs.csv, regions.csv, "
-              f"{'rtt.zarr' if scn.outputs.time_series == 'zarr' else 'rtt.nc'} ({summary['run_time_s']:.0f} s)")
+    written = sorted(f.name for f in output.iterdir() if f.name != "scenario.toml")
+    out.print(f"wrote {output}/: {', '.join(written)} ({summary['run_time_s']:.0f} s)")
     return summary
 
 
@@ -508,10 +511,39 @@ def run_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (new or empty).")] = Path("leosim-out"),
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the scenario's).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the outputs of an earlier run in OUTPUT.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in OUTPUT: only missing chunks are computed.")] = False,
     workers: WorkersOpt = None,
+    executor: ExecutorOpt = "processes",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Run a scenario: data, summary.json and a self-contained report.html in OUTPUT."""
-    _run_scenario(scenario, output, overwrite, seed, workers)
+    _run_scenario(scenario, output, overwrite, seed, workers, executor, scheduler, resume)
+
+
+@app.command("sweep")
+def sweep_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name.")],
+    sets: Annotated[list[str], typer.Option("--set", help="KEY=V1,V2,... (repeatable): e.g. --set routing.attach=free,scheduled --set constellation.shells[0].planes=60,72,84. Every combination runs.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory: one variant-NNN/ per combination and sweep.csv.")] = Path("leosim-sweep"),
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed for every variant.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier sweep's outputs in OUTPUT.")] = False,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "processes",
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Run a grid of scenario variants; one summary table (sweep.csv) plus each variant's results."""
+    from .sweep import run_sweep
+
+    with _executor(executor, workers, scheduler) as ex:
+        rows = run_sweep(scenario, sets, output, overwrite=overwrite, workers=workers, executor=ex, seed=seed, log=err.print)
+    tab = Table("variant", *[k for k in rows[0] if k.startswith("set:")], "median RTT to PoP ms", "reachable", "run s",
+                title=f"sweep of {scenario}: {len(rows)} variants")
+    for r in rows:
+        tab.add_row(r["variant"], *[str(r[k]) for k in r if k.startswith("set:")],
+                    "-" if r.get("rtt_to_pop_median_ms") is None else f"{r['rtt_to_pop_median_ms']:.2f}",
+                    f"{r.get('reachable', 0):.1%}", f"{r.get('run_time_s', 0):.0f}")
+    out.print(tab)
+    out.print(f"wrote {output}/sweep.csv")
 
 
 @app.command("demo")
@@ -545,7 +577,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except LeosimError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        # escaped: messages carry brackets (key paths such as terminals[2], extras such as
+        # 'leosim[io]') that rich would otherwise take for markup and drop
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except typer.Abort:
         err.print("aborted")

@@ -1,10 +1,12 @@
-"""Write per-step pair results to disk as they arrive: zarr or netCDF via xarray.
+"""Per-step pair results on disk, written as they are computed: zarr or netCDF.
 
 The dataset has dimensions ``time`` and ``pair``; variables ``rtt_ms``, ``length_km``,
 ``hops``, ``path_hash`` (a fingerprint of the node sequence), ``path_changed`` (the path
-differs from the previous step's; netCDF stores it as 0/1) and ``n_isl_up``; coordinates ``time``, ``t_s``, ``src``, ``dst`` (site names)
-and the endpoints' coordinates. Each chunk is appended along ``time`` so memory stays
-bounded by one chunk.
+differs from the previous step's; netCDF stores it as 0/1) and ``n_isl_up``; coordinates
+``time``, ``t_s``, ``src``, ``dst`` (site names) and the endpoints' indices. Zarr stores
+are laid out whole and written chunk by chunk by whoever computed the chunk
+(:class:`PairsStore`); netCDF files are appended by the driver (:class:`PairsWriter`).
+Either way memory stays bounded by a chunk. :func:`open_pairs` reads both with xarray.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from .ground import GroundSegment
 
 
 class PairsWriter:
-    """Append :class:`~leosim.engine.PairChunk` results to ``OUT.zarr`` or ``OUT.nc``."""
+    """Append :class:`~leosim.engine.PairChunk` results, in order, to ``OUT.nc`` (netCDF 4).
+
+    netCDF cannot take concurrent region writes, so the driver appends each chunk as it
+    arrives; zarr output uses :class:`PairsStore`, which the tasks write themselves.
+    """
 
     def __init__(self, path: str | Path, grid: TimeGrid, sites: GroundSegment, pairs: np.ndarray, attrs: dict | None = None):
         require("xarray", "io")
         self.path = Path(path)
         suffix = self.path.suffix.lower()
-        if suffix not in (".zarr", ".nc"):
-            raise ParameterError(f"output {str(self.path)!r} has suffix {suffix or 'none'!r}; expected OUT.zarr or OUT.nc")
+        if suffix != ".nc":
+            raise ParameterError(f"output {str(self.path)!r} has suffix {suffix or 'none'!r}; expected OUT.nc (OUT.zarr goes to PairsStore)")
         if not self.path.parent.exists():
             raise ParameterError(f"output directory {str(self.path.parent)!r} does not exist; expected an existing directory")
         self.kind = suffix
@@ -36,9 +42,7 @@ class PairsWriter:
         self.attrs = {k: (str(v) if v is not None else "") for k, v in (attrs or {}).items()}
         self._nc = None
         self._written = 0
-        if self.kind == ".zarr" and self.path.exists():
-            shutil.rmtree(self.path)
-        if self.kind == ".nc" and self.path.exists():
+        if self.path.exists():
             self.path.unlink()
 
     def _dataset(self, ch: PairChunk):
@@ -73,17 +77,7 @@ class PairsWriter:
     def write(self, ch: PairChunk) -> None:
         if ch.i0 != self._written:
             raise RuntimeError(f"chunk starts at step {ch.i0}, expected {self._written}")
-        ds = self._dataset(ch)
-        if self.kind == ".zarr":
-            require("zarr", "io")
-            # Zarr format 2: its fixed-length unicode (the site names) is specified, which
-            # format 3 has not done yet, and every zarr reader understands it
-            if self._written == 0:
-                ds.to_zarr(self.path, mode="w", consolidated=False, zarr_format=2)
-            else:
-                ds.to_zarr(self.path, append_dim="time", consolidated=False, zarr_format=2)
-        else:
-            self._write_nc(ds)
+        self._write_nc(self._dataset(ch))
         self._written = ch.i1
 
     def _write_nc(self, ds) -> None:

@@ -376,6 +376,13 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def fingerprint(scn: Scenario, text: str) -> str:
+    """What determines a run's numbers: a resumed run must match the interrupted one."""
+    import hashlib
+
+    return hashlib.sha256(f"{__version__}\n{scn.seed}\n{text}".encode()).hexdigest()
+
+
 def run(
     scn: Scenario,
     text: str,
@@ -383,40 +390,70 @@ def run(
     *,
     source: Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     seed: int | None = None,
     workers: int | None = None,
+    executor=None,
     progress=None,
     log=None,
 ) -> dict:
     """Run a scenario into ``out_dir``; returns the summary (also in summary.json).
 
-    ``progress(done_steps, total_steps)`` is called after each chunk; ``log(text)`` gets
-    a line describing the run before it starts.
+    ``executor``: where chunks run (:mod:`leosim.executors`; default: forked processes on
+    ``workers`` cores). ``resume``: finish an interrupted run in ``out_dir`` (zarr output):
+    only chunks not yet written are computed. ``progress(done_steps, total_steps)`` is
+    called after each chunk; ``log(text)`` gets a line describing the run before it starts.
     """
     from .engine import default_chunk_steps, default_workers, run_pairs
-    from .results import PairsWriter
+    from .results import PairsStore, PairsWriter, open_pairs
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    prepare_output(out_dir, overwrite)
-    marker = out_dir / "INCOMPLETE"
-    marker.write_text("This run has not finished: the files here are partial.\n")
     if seed is not None:
         scn = scn.model_copy(update={"seed": seed})
+    ts_name = "rtt.zarr" if scn.outputs.time_series == "zarr" else "rtt.nc"
+    fp = fingerprint(scn, text)
+    if resume:
+        if ts_name != "rtt.zarr":
+            raise ScenarioError("resuming needs outputs.time_series = 'zarr'; a netCDF file cannot be resumed")
+        if not (out_dir / "INCOMPLETE").exists():
+            raise ScenarioError(
+                f"cannot resume {str(out_dir)!r}: it holds no interrupted run (no INCOMPLETE marker); "
+                "expected the output directory of a run that was stopped"
+            )
+        PairsStore.resume(out_dir / ts_name, fp)  # refuses another run's store, changing nothing
+    else:
+        prepare_output(out_dir, overwrite)
+    marker = out_dir / "INCOMPLETE"
+    marker.write_text("This run has not finished: the files here are partial.\n")
     _write_atomic(out_dir / "scenario.toml", text)
     p = plan(scn, source)
     grid, n_p = p.grid, len(p.pairs)
     if log:
         log(f"{scn.name}: {p.constellation.n_sats:,} satellites, {len(p.network.endpoints)} endpoints, "
             f"{n_p} pairs, {grid.n_steps} steps of {grid.step_s:g} s from {format_time(grid.start)}")
-    ts_name = "rtt.zarr" if scn.outputs.time_series == "zarr" else "rtt.nc"
-    writer = PairsWriter(out_dir / ts_name, grid, p.network.endpoints, p.pairs, attrs={
-        "scenario": scn.name, "leosim_version": __version__, "constellation": p.constellation.description,
-        "routing": p.network.routing.name, "attachment": p.network.attachment.name,
-    })
+    attrs = {"scenario": scn.name, "leosim_version": __version__, "constellation": p.constellation.description,
+             "routing": p.network.routing.name, "attachment": p.network.attachment.name}
+    chunk_steps = default_chunk_steps(grid)
     rtt = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
     changed = np.zeros(n_p, dtype=np.int64)
-    last_hash = None
+    skip: set[int] = set()
+    store = writer = None
+    if ts_name == "rtt.zarr":
+        if resume:
+            store = PairsStore(out_dir / ts_name)
+            skip = store.done()
+            done_ds = open_pairs(out_dir / ts_name)
+            for i0 in skip:
+                i1 = min(i0 + chunk_steps, grid.n_steps)
+                rtt[i0:i1] = done_ds["rtt_ms"].values[i0:i1]
+                changed[:] += np.count_nonzero(done_ds["path_changed"].values[i0:i1], axis=0)
+            if log:
+                log(f"resuming: {len(skip)} chunks already done")
+        else:
+            store = PairsStore.create(out_dir / ts_name, grid, p.network.endpoints, p.pairs, chunk_steps, fp, attrs)
+    else:
+        writer = PairsWriter(out_dir / ts_name, grid, p.network.endpoints, p.pairs, attrs=attrs)
     adv = Adversary()
     live = None  # (n_steps, n_pairs): both ends admitted
     if p.policy is not None:
@@ -426,40 +463,43 @@ def run(
         live = ok[:, p.pairs[:, 0]] & ok[:, p.pairs[:, 1]]
         if live.all():
             live = None
+    written = [sum(min(i0 + chunk_steps, grid.n_steps) - i0 for i0 in skip)]
 
     def sink(ch):
-        nonlocal last_hash
         if live is not None:  # a terminal that is not admitted carries nothing
             on = live[ch.i0:ch.i1]
+            before = np.concatenate([live[ch.i0 - 1:ch.i0] if ch.i0 > 0 else on[:1], on[:-1]])
             ch.rtt_ms = np.where(on, ch.rtt_ms, np.nan).astype(np.float32)
             ch.length_km = np.where(on, ch.length_km, np.nan).astype(np.float32)
             ch.hops = np.where(on, ch.hops, 0).astype(ch.hops.dtype)
             ch.path_hash = np.where(on, ch.path_hash, 0).astype(ch.path_hash.dtype)
-        h = ch.path_hash
-        prev = h[:1] if last_hash is None else last_hash[None, :]
-        step_changed = h != np.concatenate([prev, h[:-1]])
-        if live is not None:  # no path (hash 0) while not admitted: a change in and out of it
-            ch.path_changed = step_changed
-        writer.write(ch)
+            # a path change while admitted on both steps, and every switch in or out of service
+            ch.path_changed = (ch.path_changed & on & before) | (on != before)
+        if store is not None:
+            store.write(ch)
+        else:
+            writer.write(ch)
         rtt[ch.i0:ch.i1] = ch.rtt_ms
-        changed[:] += np.count_nonzero(step_changed, axis=0)
-        last_hash = h[-1].copy()
+        changed[:] += np.count_nonzero(ch.path_changed, axis=0)
+        written[0] += ch.i1 - ch.i0
         if progress:
-            progress(ch.i1, grid.n_steps)
+            progress(written[0], grid.n_steps)
 
     try:
-        # chunks of at least 2 steps: xarray picks the time encoding from the first chunk
-        # it writes, and one lone time at midnight would get units of days that the later
-        # steps cannot be appended in
-        run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers(),
-                  chunk_steps=max(default_chunk_steps(grid), min(2, grid.n_steps)))
+        run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers(), chunk_steps=chunk_steps,
+                  executor=executor, skip=skip)
     except KeyboardInterrupt:
         marker.write_text(
-            f"Interrupted after {writer._written} of {grid.n_steps} steps: the files here are partial.\n"
+            f"Interrupted after {written[0]} of {grid.n_steps} steps: the files here are partial. "
+            "Finish it with: leosim run SCENARIO -o DIR --resume\n"
         )
-        writer.close()
+        if writer is not None:
+            writer.close()
         raise
-    writer.close()
+    if store is not None:
+        store.finish()
+    else:
+        writer.close()
     t_solve = time.perf_counter() - t0
 
     pair_rows = _pair_table(p, rtt, changed)
