@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leosim.runner import plan, run
+from leosim.runner import headline_rows, plan, run
 from leosim.scenario import ScenarioError, builtin_scenarios, load_scenario, parse_scenario
 
 SMALL = """
@@ -403,3 +403,57 @@ def test_cli_error_keeps_brackets_of_key_paths(tmp_path):
     f.write_text(SMALL.replace('places = ["London", "Madrid"]', 'places = ["London"]\ncountry = "Ukraine"'))
     p = subprocess.run([sys.executable, "-m", "leosim", "validate", str(f)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 1 and "ground.terminals[0].country = 'Ukraine' is not valid" in p.stderr
+
+
+# ------------------------------------------------------------------------ capacity
+CAP = """
+[capacity]
+country = "CY"
+terminals = 300
+intervals = 1
+"""
+CAP_TEXT = SMALL + CAP
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("intervals = 1", "intervals = 0"),
+         "cap.toml:33: capacity.intervals = 0 is not valid: Input should be greater than or equal to 1"),
+        (('country = "CY"', 'country = "Cyprus"'),
+         "cap.toml:31: capacity.country = 'Cyprus' is not valid: country 'Cyprus' is not an ISO 3166-1 alpha-2 code; "
+         "expected two letters such as 'IR'"),
+        (("terminals = 300", "terminals = 300\ntake_rate = 0.01"),
+         "cap.toml:30: [capacity] is not valid: give exactly one of terminals or take_rate; got terminals, take_rate"),
+        (("intervals = 1", 'intervals = 1\npayload = "v2"'),
+         "cap.toml:34: capacity.payload = 'v2' is not valid: Input should be 'v1.5' or 'v2-mini'"),
+        (("intervals = 1", "interval = 1"),
+         "cap.toml:33: unknown key 'capacity.interval'; check the spelling (leosim scenarios show iran-2022 lists the keys)"),
+    ],
+)
+def test_capacity_section_errors_name_file_key_line_value_and_expectation(edit, message):
+    assert edit[0] in CAP_TEXT
+    with pytest.raises(ScenarioError) as exc:
+        parse_scenario(CAP_TEXT.replace(*edit), "cap.toml")
+    assert message in str(exc.value)
+
+
+def test_capacity_section_runs_and_reports(tmp_path):
+    pytest.importorskip("itur", reason="the capacity extra is not installed (pip install 'leosim[capacity]')")
+    out = tmp_path / "o"
+    summary = run(parse_scenario(CAP_TEXT, "cap.toml"), CAP_TEXT, out, workers=1)
+    cells = _csv(out / "capacity_cells.csv")
+    c = summary["capacity"]
+    assert c["country"] == "CY" and c["terminals"] == 300 and c["intervals"] == 1
+    assert len(cells) == c["cells"] and sum(int(r["terminals"]) for r in cells) == 300
+    # served never exceeds what was asked (300 x 100 Mbit/s), in the table and the summary
+    assert 0.0 < c["served_gbps"] <= c["asked_gbps"] == pytest.approx(30.0)
+    assert sum(float(r["served_mbps"]) for r in cells) / 1e3 == pytest.approx(c["served_gbps"], abs=1e-3)
+    assert c["per_terminal_median_mbps"] > 0 and c["per_terminal_p10_mbps"] <= c["per_terminal_median_mbps"]
+    assert c["terminals_at_min_speed"] <= c["terminals"]
+    assert any(label.startswith("capacity, CY") for label, _ in headline_rows(summary))
+    # neither London nor Madrid is in Cyprus: no per-city table
+    assert not (out / "capacity_cities.csv").exists()
+    html = (out / "report.html").read_text()
+    assert "<h2>Capacity</h2>" in html
+    check_report_in_browser(out / "report.html", "leosim report: small", min_figures=4)

@@ -18,7 +18,7 @@ from . import __version__
 from ._errors import require
 from ._geo import visible_candidates
 from .ground import SiteKind
-from .runner import NOT_LOCATED, Adversary, Plan, format_seconds, headline_rows
+from .runner import NOT_LOCATED, Adversary, CapacityRun, Plan, format_seconds, headline_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -383,9 +383,68 @@ def _adversary_sections(plan: Plan, adv: Adversary | None, plt) -> list[str]:
     return parts
 
 
+# ------------------------------------------------------------------------ capacity
+def _capacity_section(plan: Plan, cap: CapacityRun | None) -> list[str]:
+    """Per-cell throughput per terminal (choropleth), the country figures and, when the
+    scenario has terminal cities in the country, the figures per city."""
+    if cap is None:
+        return []
+    from ._capacity_plots import speed_map
+    from .countries import country_geometry, country_name
+
+    c, res = cap.summary, cap.result
+    d = res.demand
+    with np.errstate(invalid="ignore"):
+        per = np.nanmean(res.per_terminal_bps, axis=0) / 1e6
+    g = cap.gateways.sites
+    place = f"{country_name(c['country'])} ({c['country']})"
+    title = (f"{place}: throughput per terminal at the busy hour ({c['terminals']:,} terminals, "
+             f"{c['demand_per_terminal_mbps']:g} Mbit/s asked each)\n{plan.constellation.description}, "
+             f"{c['backhaul']}, rain exceeded {c['rain_exceedance_pct']:g} % of the year, "
+             f"mean of {c['intervals']} x 15 s from {c['interval_starts'][0]}")
+    img = _png_from_file(speed_map, d.cells, per, d.terminals, outline=country_geometry(c["country"]),
+                         gateways=(g.latitude_deg, g.longitude_deg), title=title)
+    rows = [
+        {"": "cells (H3 resolution " + str(c["resolution"]) + ")", "value": f"{c['cells']:,}"},
+        {"": "terminals (people)", "value": f"{c['terminals']:,} ({c['people']:,}; {c['people_per_terminal']:g} per terminal)"},
+        {"": "busy-hour demand (asked)", "value": f"{c['asked_gbps']:,.1f} Gbit/s ({c['demand_per_terminal_mbps']:g} Mbit/s per terminal)"},
+        {"": "served", "value": f"{c['served_gbps']:,.1f} Gbit/s"},
+        {"": "offered (served + what is left)", "value": f"{c['offered_gbps']:,.1f} Gbit/s"},
+        {"": "per terminal: median / p10", "value": f"{_mb(c['per_terminal_median_mbps'])} / {_mb(c['per_terminal_p10_mbps'])}"},
+        {"": "per person: median", "value": _mb(c["per_person_median_mbps"])},
+        {"": f"terminals at >= {c['min_speed_mbps']:g} Mbit/s", "value": f"{c['terminals_at_min_speed']:,.0f} of {c['terminals']:,}"},
+        {"": f"terminals supportable at {c['min_speed_mbps']:g} Mbit/s", "value": f"{c['terminals_supportable_at_min_speed']:,.0f}"},
+        {"": "binding bottleneck", "value": c["binding_bottleneck"]},
+    ]
+    total = sum(c["unserved_by_bottleneck_gbps"].values())
+    limits = [{"what limits the unserved demand": k, "unserved Gbit/s": v, "share": f"{v / total:.0%}"}
+              for k, v in sorted(c["unserved_by_bottleneck_gbps"].items(), key=lambda kv: -kv[1])] if total > 0 else []
+    parts = [
+        "<h2>Capacity</h2>",
+        f"<p class=note>Busy-hour throughput per H3 cell over {html.escape(place)}: terminals spread by "
+        f"population (GeoNames), each asking {c['demand_per_terminal_mbps']:g} Mbit/s; {c['payload']} payload; "
+        f"traffic lands at the {c['gateway_sites']} gateway sites the scenario allows ({c['backhaul']}); "
+        "beams shared max-min fairly per 15 s reconfiguration interval. Model, defaults and sources: "
+        "docs/capacity.md. Per cell and interval: capacity_cells.csv.</p>",
+        _img(img, "throughput per terminal per cell"),
+        _table(rows),
+    ]
+    if limits:
+        parts.append(_table(limits))
+    if cap.city_rows:
+        parts += ["<h3>Per city</h3>",
+                  "<p class=note>Each cell counts for the nearest of the scenario's terminal cities in the country, "
+                  "so a city's figures include its hinterland (capacity_cities.csv).</p>", _table(cap.city_rows)]
+    return parts
+
+
+def _mb(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f} Mbit/s"
+
+
 def write_report(
     path: Path, plan: Plan, rtt: np.ndarray, pair_rows, region_rows, summary: dict, scenario_text: str,
-    adversary: Adversary | None = None,
+    adversary: Adversary | None = None, *, capacity: CapacityRun | None = None,
 ) -> None:
     """Write the self-contained HTML report."""
     require("matplotlib", "plot")
@@ -410,6 +469,7 @@ def write_report(
         _table(region_rows),
         "<h2>Coverage and ground segment</h2>", _img(_coverage_map(plan, plt), "coverage map"),
         *_adversary_sections(plan, adversary, plt),
+        *_capacity_section(plan, capacity),
         "<h2>Pairs</h2>", _table(pair_rows),
         f"<h2>Sources and assumptions</h2><ul>{sources}</ul>",
         "<h2>Reproduce</h2>",

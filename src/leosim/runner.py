@@ -8,7 +8,8 @@ An adapter over the engine. It writes into one output directory:
 - ``summary.json``: the headline numbers, written last;
 - ``scenario.toml``: the scenario as run; ``report.html``: the report;
 
-and, when the scenario has those sections (``[policy]``, ``[jamming]``, ``[exposure]``):
+and, when the scenario has those sections (``[policy]``, ``[jamming]``, ``[exposure]``,
+``[capacity]``):
 
 - ``admission.csv``: per terminal, its country, Starlink disablement code at the start,
   the share of steps it is admitted, and why not (a terminal that is not admitted at a
@@ -19,7 +20,11 @@ and, when the scenario has those sections (``[policy]``, ``[jamming]``, ``[expos
   region's area) that cannot locate themselves;
 - ``exposure.csv``: per assessed terminal and duty cycle, the time sensors take to locate
   it (median, p10, p90; ``not located`` when not within the hours assessed) and the share
-  of Monte Carlo trials that locate it.
+  of Monte Carlo trials that locate it;
+- ``capacity_cells.csv``: per H3 cell of the capacity country and reconfiguration
+  interval, demand, offered, served, per-terminal Mbit/s and the bottleneck
+  (:meth:`leosim.capacity.CapacityResult.cell_rows`); ``capacity_cities.csv``: the same
+  summed over the cells nearest each of the scenario's terminal cities in that country.
 
 While a run is going, the directory holds a file ``INCOMPLETE``; it is removed only after
 everything else is written, so an interrupted run is never mistaken for a finished one.
@@ -48,7 +53,7 @@ from .scenario import Scenario, ScenarioError
 OUTPUT_NAMES = (
     "rtt.zarr", "rtt.nc", "pairs.csv", "pairs.parquet", "regions.csv", "summary.json",
     "scenario.toml", "report.html", "admission.csv", "jurisdictions.csv", "jamming.csv",
-    "exposure.csv", "INCOMPLETE",
+    "exposure.csv", "capacity_cells.csv", "capacity_cities.csv", "INCOMPLETE",
 )
 NOT_LOCATED = "not located"
 CONTINENTS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "OC": "Oceania", "SA": "South America", "AN": "Antarctica"}
@@ -78,6 +83,18 @@ class Plan:
     policy: object | None = None      # policy.ServicePolicy with [policy] or [jamming]
     jammers: tuple = ()               # jamming.Jammer objects
     exposure: ExposurePlan | None = None
+    landing: GroundSegment | None = None  # gateways traffic may land at (gateway_countries, [policy])
+
+
+@dataclass
+class CapacityRun:
+    """What a ``[capacity]`` section found (see :mod:`leosim.capacity`)."""
+
+    result: object                    # capacity.CapacityResult
+    gateways: object                  # capacity.Gateways used
+    summary: dict                     # the summary.json block
+    cell_rows: list[dict]
+    city_rows: list[dict]
 
 
 @dataclass
@@ -236,7 +253,15 @@ def plan(scn: Scenario, source: Path | None = None) -> Plan:
     regions = [_region(ground[i]) for i, _ in pairs]
     jammers = _jammers(scn, grid, source) if scn.jamming is not None else ()
     expo = _exposure_plan(scn, endpoints, source) if scn.exposure is not None else None
-    return Plan(scn, c, grid, net, pairs_arr, kinds, regions, labels, pol, jammers, expo)
+    if scn.capacity is not None:
+        require("itur", "capacity")
+        require("h3", "capacity")
+        if len(gateways) == 0:
+            raise ScenarioError(
+                "[capacity] needs gateways to land traffic at, but the scenario has none (ground.gateways = "
+                f"{scn.ground.gateways!r}); expected 'starlink' or a gateway file"
+            )
+    return Plan(scn, c, grid, net, pairs_arr, kinds, regions, labels, pol, jammers, expo, landing=gateways)
 
 
 # ------------------------------------------------------- policy, jamming, exposure
@@ -342,6 +367,117 @@ def _exposure_plan(scn: Scenario, endpoints: list[Site], base: Path | None) -> E
         shared = sensors_around(center)
         sensors = [shared] * len(chosen)
     return ExposurePlan(chosen, sensors, center)
+
+
+# ------------------------------------------------------------------------ capacity
+def capacity_starts(p: Plan) -> np.ndarray:
+    """The ``[capacity]`` section's reconfiguration intervals: ``intervals`` of them from
+    the one holding the run's start, but no more than the run's window overlaps."""
+    from .capacity import INTERVAL_S, reconfiguration_starts
+
+    first = reconfiguration_starts(p.grid.start, 0.0)[0]
+    n = min(p.scenario.capacity.intervals, len(reconfiguration_starts(p.grid.start, max(p.grid.duration_s, 1e-3))))
+    return first + (np.arange(n) * int(round(INTERVAL_S * 1e9))).astype("timedelta64[ns]")
+
+
+def _capacity_gateways(p: Plan):
+    """The Starlink sites (with their antenna counts) among the gateways the scenario lets
+    traffic land at; gateways from a file get :meth:`Gateways.from_sites`' default."""
+    from .capacity import Gateways
+
+    if p.scenario.ground.gateways != "starlink":
+        return Gateways.from_sites(p.landing)
+    full = Gateways.starlink()
+    allowed = {(s.name, s.latitude_deg, s.longitude_deg) for s in p.landing}
+    keep = [i for i, s in enumerate(full.sites) if (s.name, s.latitude_deg, s.longitude_deg) in allowed]
+    return Gateways(GroundSegment.from_sites([full.sites[i] for i in keep]), full.antennas[keep])
+
+
+def _capacity(p: Plan, log=None) -> CapacityRun:
+    """Run the ``[capacity]`` section over the scenario's constellation, gateways and routing mode."""
+    from .capacity import CapacityModel, Demand, Payload
+
+    spec = p.scenario.capacity
+    t0 = time.perf_counter()
+    try:
+        dem = Demand.for_country(
+            spec.country, terminals=spec.terminals, take_rate=spec.take_rate, resolution=spec.resolution,
+            demand_per_terminal_bps=spec.demand_per_terminal_mbps * 1e6, people_per_terminal=spec.people_per_terminal,
+        )
+    except LeosimError as exc:
+        raise ScenarioError(f"capacity: {exc}") from None
+    gw = _capacity_gateways(p)
+    starts = capacity_starts(p)
+    if log:
+        log(f"capacity: {dem.country}, {dem.n_cells:,} cells at H3 resolution {dem.resolution}, "
+            f"{dem.total_terminals:,} terminals, {len(gw)} gateway sites, {len(starts)} interval(s) of 15 s")
+    model = CapacityModel(
+        p.constellation, dem, gateways=gw, backhaul=p.network.routing,
+        payload=Payload.v1_5() if spec.payload == "v1.5" else Payload.v2_mini(), links=p.network.links,
+        rain_exceedance_pct=1.0 if spec.rain_exceedance is None else spec.rain_exceedance,
+    )
+    res = model.run(starts)
+    s = res.summary(spec.min_speed_mbps * 1e6)
+
+    def mbps(v: float) -> float | None:
+        return round(v / 1e6, 3) if np.isfinite(v) else None
+
+    block = {
+        "country": dem.country, "terminals": dem.total_terminals, "people": round(s["people"]),
+        "people_per_terminal": dem.people_per_terminal, "cells": dem.n_cells, "resolution": dem.resolution,
+        "intervals": len(starts), "interval_starts": [format_time(t) for t in starts], "payload": spec.payload,
+        "backhaul": p.network.routing.name, "gateway_sites": len(gw), "rain_exceedance_pct": model.rain_exceedance_pct,
+        "demand_per_terminal_mbps": spec.demand_per_terminal_mbps,
+        "asked_gbps": round(s["demand_bps"] / 1e9, 3), "served_gbps": round(s["served_bps"] / 1e9, 3),
+        "offered_gbps": round(s["offered_bps"] / 1e9, 3),
+        "per_terminal_median_mbps": mbps(s["median_per_terminal_bps"]),
+        "per_terminal_p10_mbps": mbps(s["p10_per_terminal_bps"]),
+        "per_person_median_mbps": mbps(s["median_per_person_bps"]),
+        "min_speed_mbps": spec.min_speed_mbps,
+        "terminals_at_min_speed": round(s["terminals_at_min_speed"], 1),
+        "terminals_supportable_at_min_speed": round(s["supportable_terminals"], 1),
+        "binding_bottleneck": s["binding_bottleneck"],
+        "unserved_by_bottleneck_gbps": {k: round(v / 1e9, 3) for k, v in s["unserved_by_bottleneck_bps"].items()},
+        "time_s": round(time.perf_counter() - t0, 2),
+    }
+    return CapacityRun(res, gw, block, res.cell_rows(), _capacity_cities(p, res))
+
+
+def _capacity_cities(p: Plan, res) -> list[dict]:
+    """Capacity per terminal city of the capacity country: each cell counts for the city
+    nearest its centre (a Voronoi split of the country among the scenario's cities), so a
+    city's figures include its rural hinterland. Empty when no terminal is in that country."""
+    d = res.demand
+    cities = [s for s in p.network.endpoints if s.kind is not SiteKind.SERVER and (s.country or "").upper() == d.country]
+    if not cities:
+        return []
+    dist = great_circle_m(d.latitude_deg[:, None], d.longitude_deg[:, None],
+                          np.array([s.latitude_deg for s in cities])[None, :], np.array([s.longitude_deg for s in cities])[None, :])
+    near = np.argmin(dist, axis=1)
+    n = d.terminals.astype(np.float64)
+    per = res.per_terminal_bps  # (n_intervals, n_cells)
+    min_speed = p.scenario.capacity.min_speed_mbps * 1e6
+    rows = []
+    for k, city in enumerate(cities):
+        sel = near == k
+        terms = float(n[sel].sum())
+        if not sel.any():
+            continue
+        pc, w = per[:, sel].ravel(), np.broadcast_to(n[sel], per[:, sel].shape).ravel()
+        order = np.argsort(pc, kind="stable")
+        cw = np.cumsum(w[order])
+        med = float(pc[order][np.searchsorted(cw, 0.5 * cw[-1])]) if terms > 0 else float("nan")
+        rows.append({
+            "city": city.name, "cells": int(sel.sum()), "terminals": int(terms),
+            "population": round(float(d.population[sel].sum())),
+            "asked_gbps": round(float(res.demand_bps[:, sel].sum(axis=1).mean()) / 1e9, 3),
+            "served_gbps": round(float(res.served_bps[:, sel].sum(axis=1).mean()) / 1e9, 3),
+            "per_terminal_mean_mbps": round(float(res.served_bps[:, sel].sum(axis=1).mean()) / max(terms, 1) / 1e6, 3),
+            "per_terminal_median_mbps": round(med / 1e6, 3) if np.isfinite(med) else None,
+            "terminals_at_min_speed": round(float(np.mean((n[sel][None, :] * (per[:, sel] >= min_speed * (1 - 1e-9))).sum(axis=1))), 1),
+        })
+    rows.sort(key=lambda r: -r["terminals"])
+    return rows
 
 
 # ------------------------------------------------------------------------- running
@@ -517,12 +653,20 @@ def run(
     if p.exposure is not None:
         adv.exposure_rows = _exposure_table(p, scn.seed)
         _write_table(out_dir, "exposure", adv.exposure_rows, "csv")
+    cap = None
+    if scn.capacity is not None:
+        cap = _capacity(p, log)
+        _write_table(out_dir, "capacity_cells", cap.cell_rows, "csv")
+        if cap.city_rows:
+            _write_table(out_dir, "capacity_cities", cap.city_rows, "csv")
     summary = _summary(p, rtt, pair_rows, region_rows, t_solve)
     summary.update(_adversary_summary(p, adv))
+    if cap is not None:
+        summary["capacity"] = cap.summary
     if scn.outputs.report:
         from .report import write_report
 
-        write_report(out_dir / "report.html", p, rtt, pair_rows, region_rows, summary, text, adv)
+        write_report(out_dir / "report.html", p, rtt, pair_rows, region_rows, summary, text, adv, capacity=cap)
     summary["run_time_s"] = round(time.perf_counter() - t0, 2)
     _write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     marker.unlink()
@@ -846,7 +990,23 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
             rows.append((f"time to locate, duty cycle {d}",
                          f"{v['terminals_located']} of {e['terminals']} terminals located within {e['hours']:g} h"
                          + ("" if fast == NOT_LOCATED else f"; fastest median {format_seconds(fast)}")))
+    if "capacity" in summary:
+        c = summary["capacity"]
+        rows += [
+            (f"capacity, {c['country']} ({c['terminals']:,} terminals, {c['intervals']} x 15 s)",
+             f"{c['served_gbps']:,.1f} of {c['asked_gbps']:,.1f} Gbit/s asked served "
+             f"({c['served_gbps'] / max(c['asked_gbps'], 1e-12):.1%})"),
+            ("capacity per terminal: median / p10", f"{_mbps(c['per_terminal_median_mbps'])} / {_mbps(c['per_terminal_p10_mbps'])}"),
+            (f"terminals supportable at >= {c['min_speed_mbps']:g} Mbit/s",
+             f"{c['terminals_supportable_at_min_speed']:,.0f} ({c['terminals_at_min_speed']:,.0f} of the "
+             f"{c['terminals']:,} get it now)"),
+            ("capacity bottleneck", c["binding_bottleneck"]),
+        ]
     return rows
+
+
+def _mbps(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f} Mbit/s"
 
 
 def format_seconds(s: float | str) -> str:

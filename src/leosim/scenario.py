@@ -310,6 +310,41 @@ class ExposureSpec(_Model):
         return v
 
 
+class CapacitySpec(_Model):
+    """Capacity at the busy hour over one country (see docs/capacity.md): how much each H3
+    cell gets, how many terminals the country supports at ``min_speed_mbps``, and what limits it.
+
+    Give ``terminals`` (spread by population) or ``take_rate`` (the fraction of people
+    served). ``intervals``: how many 15 s reconfiguration intervals to evaluate, from the
+    one holding the run's start (at most those inside the run's window); each costs about
+    0.4-2 s, plus a few seconds once for ITU-R's maps. Gateways are the scenario's own, after
+    ``ground.gateway_countries`` and the ``[policy]``; backhaul follows ``routing.mode``.
+    """
+
+    country: str
+    terminals: Annotated[int, Field(ge=1, le=100_000_000)] | None = None
+    take_rate: Annotated[float, Field(gt=0, le=1)] | None = None
+    resolution: Annotated[int, Field(ge=0, le=10)] = 5
+    rain_exceedance: Annotated[float, Field(ge=0.001, le=5)] | None = None
+    demand_per_terminal_mbps: Annotated[float, Field(gt=0, le=100_000)] = 100.0
+    people_per_terminal: Annotated[float, Field(gt=0, le=100_000)] = 2.5
+    min_speed_mbps: Annotated[float, Field(gt=0, le=100_000)] = 25.0
+    intervals: Annotated[int, Field(ge=1, le=240)] = 4
+    payload: Literal["v1.5", "v2-mini"] = "v1.5"
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        return _country_code(v, "country")
+
+    @model_validator(mode="after")
+    def _one(self) -> CapacitySpec:
+        given = [k for k in ("terminals", "take_rate") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of terminals or take_rate; got {', '.join(given) or 'none'}")
+        return self
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -326,7 +361,7 @@ class Scenario(_Model):
     policy: PolicySpec | None = None
     jamming: JammingSpec | None = None
     exposure: ExposureSpec | None = None
-    # sections of later work (capacity) are added here as they land
+    capacity: CapacitySpec | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -460,7 +495,7 @@ def _explain(exc: ValidationError, text: str, source: str) -> str:
         where = f"{source}:{line}" if line else source
         kind = err["type"]
         if kind == "extra_forbidden":
-            example = "iran-2022" if path.split(".")[0].split("[")[0] in ("policy", "jamming", "exposure") else "global"
+            example = "iran-2022" if path.split(".")[0].split("[")[0] in ("policy", "jamming", "exposure", "capacity") else "global"
             msgs.append(f"{where}: unknown key {path!r}; check the spelling (leosim scenarios show {example} lists the keys)")
             continue
         if kind == "missing":
