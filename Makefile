@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.leosim-installed
+# written by the script when vendor/ holds CesiumJS built from this lock file
+VIEWER_ASSETS := src/leosim/viewer_static/vendor/.package-lock.json
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean assets
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "leosim needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -14,10 +16,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all,test,bench]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The 3D viewer's CesiumJS from the npm registry (pinned in viewer/package-lock.json) into
+# src/leosim/viewer_static/vendor/; nothing to do once it is there. Without npm it warns
+# and goes on (only `leosim view` needs it), unless LEOSIM_REQUIRE_VIEWER_ASSETS=1.
+assets: $(VIEWER_ASSETS)
+
+$(VIEWER_ASSETS): viewer/package-lock.json tools/build_viewer_assets.sh
+	bash tools/build_viewer_assets.sh
+
+demo: $(STAMP) assets
 	$(BIN)/leosim demo
 
-test: $(STAMP)
+test: $(STAMP) assets
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
