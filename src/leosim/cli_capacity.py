@@ -38,17 +38,6 @@ class PayloadName(StrEnum):
     v2_mini = "v2-mini"
 
 
-def _load_constellation(name: str | None, tle: Path | None):
-    from .cli import DEFAULT_CONSTELLATION
-    from .constellation import Constellation
-
-    if name and tle:
-        raise ParameterError(f"both --constellation {name!r} and --tle {str(tle)!r} were given; expected one of them")
-    if tle is not None:
-        return Constellation.from_file(tle)
-    return Constellation.preset(name or DEFAULT_CONSTELLATION)
-
-
 def _terminals_file(path: Path):
     """Latitudes, longitudes and terminal counts from a CSV with a header.
 
@@ -195,7 +184,9 @@ def capacity(
         place = f"{country_name(dem.country)} ({dem.country})"
         outline = country_geometry(dem.country)
     excl = tuple(c.strip().upper() for c in exclude_gateways.split(",") if c.strip())
-    c = _load_constellation(constellation, tle)
+    from .cli import _constellation
+
+    c = _constellation(constellation, tle)
     t0 = start if start is not None else c.epoch
     starts = reconfiguration_starts(t0, seconds)
     model = CapacityModel(
