@@ -559,7 +559,7 @@ def _register_command_modules() -> None:
     """Commands that live in their own modules (capacity, policy and adversary, viewer)."""
     import importlib
 
-    for name in ("cli_capacity", "cli_adversary", "cli_viewer"):
+    for name in ("cli_capacity", "cli_adversary", "cli_viewer", "cli_emulate"):
         try:
             module = importlib.import_module(f"leosim.{name}")
         except ModuleNotFoundError as exc:
