@@ -361,6 +361,161 @@ def test_api_refuses_bad_queries(server):
     assert status == 400 and json.loads(body)["error"] == "dst = 9 is not an endpoint; expected 0 to 3"
 
 
+# ------------------------------------------------------------------- the layers
+# a small Walker shell over London and Madrid with every layer section (as in
+# tests/test_scenario.py): a policy, a jammer near London from 30 s, sensors around
+# London, and the capacity of Cyprus over one interval
+LAYERED = """
+name = "viewer-layers"
+seed = 1
+[constellation]
+shells = [{altitude_km = 550, inclination_deg = 53, planes = 12, sats_per_plane = 16}]
+[time]
+start = "2026-05-13T00:00:00Z"
+duration = "1min"
+step = "5s"
+[ground]
+gateways = "starlink"
+pops = "starlink"
+[[ground.terminals]]
+places = ["London", "Madrid"]
+[routing]
+mode = "isl"
+attach = "scheduled"
+min_elevation_deg = 20
+[traffic]
+destination = "nearest-pop"
+pairs = [["London", "Madrid"]]
+[policy]
+preset = "all"
+[jamming]
+region = "GB"
+jammers = [{name = "near London", latitude_deg = 51.52, longitude_deg = -0.10, eirp_dbw = 10, start = "30s"}]
+[exposure]
+sensors = "ring:6:2"
+center = "London"
+duty_cycles = [0.11, 0.02]
+hours = 1
+terminals = 2
+trials = 20
+[capacity]
+country = "CY"
+terminals = 300
+intervals = 1
+[outputs]
+report = false
+"""
+
+
+def _csv(path: Path) -> list[dict]:
+    import csv
+
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def layered(tmp_path_factory) -> Path:
+    pytest.importorskip("h3", reason="the policy and capacity extras are not installed (pip install 'leosim[capacity]')")
+    pytest.importorskip("itur", reason="the capacity extra is not installed (pip install 'leosim[capacity]')")
+    from leosim.runner import run
+    from leosim.scenario import parse_scenario
+
+    out = tmp_path_factory.mktemp("layers") / "run"
+    run(parse_scenario(LAYERED, "layers.toml"), LAYERED, out, workers=1)
+    return out
+
+
+def test_layers_api_serves_what_the_run_wrote(layered, monkeypatch):
+    import h3
+
+    import leosim.viewer as viewer_mod
+
+    monkeypatch.setattr(viewer_mod, "check_assets", lambda: None)  # JSON only: the page is not loaded
+    data = ViewerData.from_results(layered)
+    assert data.scene()["layers"] == ["capacity", "admission", "jamming", "exposure"]
+    with viewer_mod.ViewerServer(data) as srv:
+        status, body = _raw_get(srv, "/api/layers")
+    assert status == 200
+    got = json.loads(body)
+    assert got["layers"] == ["capacity", "admission", "jamming", "exposure"] and got["errors"] == {}
+
+    # capacity: every cell of capacity_cells.csv, with its speed, centre and H3 outline
+    cells = _csv(layered / "capacity_cells.csv")
+    cap = got["capacity"]
+    assert len(cap["intervals"]) == 1 and cap["intervals"][0]["start_utc"] == cells[0]["interval_start"]
+    assert cap["cells"] == [r["cell"] for r in cells] and len(cells) > 5
+    assert cap["per_terminal_mbps"][0] == [float(r["per_terminal_mbps"]) for r in cells]
+    assert cap["terminals"][0] == [int(r["terminals"]) for r in cells] and sum(cap["terminals"][0]) == 300
+    assert cap["lat"] == [float(r["latitude_deg"]) for r in cells]
+    assert cap["max_mbps"] == max(float(r["per_terminal_mbps"]) for r in cells)
+    b = np.array(cap["boundary"][0]).reshape(-1, 2)
+    assert np.allclose(b, np.array(h3.cell_to_boundary(cells[0]["cell"])), atol=1e-4)
+
+    # admission: the code of each terminal, on its site in the scene
+    adm = _csv(layered / "admission.csv")
+    names = [s["name"] for s in data.scene()["sites"]]
+    assert [(t["terminal"], t["code"]) for t in got["admission"]["terminals"]] == [(r["terminal"], r["code_at_start"]) for r in adm]
+    assert [names[t["site"]] for t in got["admission"]["terminals"]] == ["London", "Madrid"]
+    london = got["admission"]["terminals"][0]
+    assert (london["first_denied_s"], london["first_denied_code"]) == (30.0, "UNKNOWN_LOCATION")  # jammed from 30 s
+    assert "UNKNOWN_LOCATION" in got["admission"]["codes"]
+
+    # jamming: the scenario's jammer, on from 30 s, and jamming.csv's denied share per step
+    jam = got["jamming"]
+    (j,) = jam["jammers"]
+    assert (j["name"], j["lat"], j["lon"], j["eirp_dbw"]) == ("near London", 51.52, -0.10, 10.0)
+    assert j["active_s"][0][0] == 30.0 and 1e3 < j["denial_radius_m"] < 1e6
+    rows = _csv(layered / "jamming.csv")
+    assert jam["steps"]["denied_share_terminals"] == [float(r["denied_share_terminals"]) for r in rows]
+    assert jam["steps"]["area"] == "GB" and jam["steps"]["denied_share_area"][-1] > 0
+
+    # exposure: six sensors around London, and each terminal's median time to locate
+    expo = got["exposure"]
+    assert len(expo["sensors"]) == 6
+    rows = _csv(layered / "exposure.csv")
+    by = {(t["terminal"], d["duty_cycle"]): d["median_s"] for t in expo["terminals"] for d in t["duty_cycles"]}
+    assert by == {(r["terminal"], float(r["duty_cycle"])): None if r["median_s"] == "not located" else float(r["median_s"])
+                  for r in rows}
+
+
+def test_layer_toggles_in_headless_chromium(layered):
+    """The layer toggles show for a scenario with the sections, and switching them off and
+    on again recolours the terminals with no console error."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    if not assets_ready():
+        pytest.skip("CesiumJS is not vendored: run `make assets` (needs npm)")
+    from leosim.viewer import ViewerServer
+
+    pw, browser = _launch(sync_api)
+    problems = []
+    try:
+        with ViewerServer(ViewerData.from_results(layered)) as srv:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+            page.goto(srv.url)
+            page.wait_for_selector("body[data-layers='capacity admission jamming exposure']", timeout=60_000)
+            page.keyboard.press("Space")
+            page.locator("#time").fill("40")  # London is jammed from 30 s
+            page.wait_for_function("leosimViewer.drawnT === 40", polling=100)
+            label = "leosimViewer.viewer.entities.getById('site-0').label.text.getValue()"
+            page.wait_for_function(f"{label} === 'London [UNKNOWN_LOCATION]'", polling=100)
+            for name in ("capacity", "admission", "jamming", "exposure"):
+                box = page.locator(f"#layer-{name}")
+                assert box.is_visible() and box.is_checked()
+                box.uncheck()
+                box.check()
+            assert "GPS denied at t = 40 s: 50.0 % of terminals" in page.locator("#layer-info").inner_text()
+            page.locator("#layer-admission").uncheck()
+            assert page.evaluate(label) == "London"
+    finally:
+        browser.close()
+        pw.stop()
+    assert not problems, problems
+
+
 # ------------------------------------------------------------------ the browser
 def _launch(sync_api):
     if not CHROMIUM.exists():

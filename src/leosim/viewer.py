@@ -12,7 +12,12 @@ three questions, each as a small JSON document:
   laser links that are up and the ground-satellite links above the elevation mask;
 - a path (``/api/path?src=I&dst=J&t=T``): the route and round-trip time between two
   endpoints at the run's step nearest ``T``, from :meth:`Network.solve` exactly as a run
-  (or ``leosim path`` with the same options and step) computes it.
+  (or ``leosim path`` with the same options and step) computes it;
+- the scenario's layers (``/api/layers``), where it has them: per-cell capacity
+  (``capacity_cells.csv``, with H3 hexagon outlines), admission codes per terminal
+  (``admission.csv``), jammers (``[jamming]``: position, EIRP, the radius where one alone
+  denies GPS, and ``jamming.csv``'s denied share per step) and exposure (``[exposure]``:
+  sensor positions and ``exposure.csv``'s time to locate per terminal and duty cycle).
 
 :class:`ViewerServer` serves that JSON, the page (``viewer_static/``, with CesiumJS
 vendored from npm by ``make assets``) and, when the viewer was opened on a results
@@ -246,7 +251,175 @@ class ViewerData:
             "n_isl": int(len(isl)),
             "summary": self.summary,
             "results": self.results_dir is not None,
+            "layers": self.layer_names(),
         }
+
+    # ------------------------------------------------------------------- layers
+    def _csv(self, name: str) -> list[dict] | None:
+        """The rows of ``name`` in the results directory; None when there is none."""
+        import csv
+
+        if self.results_dir is None or not (self.results_dir / name).is_file():
+            return None
+        try:
+            with (self.results_dir / name).open(newline="", encoding="utf-8") as f:
+                return list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ViewerError(f"{str(self.results_dir / name)!r} cannot be read: {exc}; expected the table `leosim run` writes") from None
+
+    def layer_names(self) -> list[str]:
+        """The layers this scenario (and its results, if any) has."""
+        def has(name: str) -> bool:
+            return self.results_dir is not None and (self.results_dir / name).is_file()
+
+        out = []
+        if has("capacity_cells.csv"):
+            out.append("capacity")
+        if has("admission.csv"):
+            out.append("admission")
+        if self.plan.jammers:
+            out.append("jamming")
+        if self.plan.exposure is not None:
+            out.append("exposure")
+        return out
+
+    @cached_property
+    def layers(self) -> dict:
+        """Everything ``/api/layers`` serves: one entry per layer the scenario has (see
+        :meth:`layer_names`), and ``errors``: a message per layer whose table could not be read."""
+        out: dict = {"layers": self.layer_names(), "errors": {}}
+        for name, fn in (("capacity", self._capacity_layer), ("admission", self._admission_layer),
+                         ("jamming", self._jamming_layer), ("exposure", self._exposure_layer)):
+            if name not in out["layers"]:
+                continue
+            try:
+                out[name] = _finite(fn())
+            except (ViewerError, KeyError, ValueError, TypeError) as exc:
+                msg = str(exc) if isinstance(exc, ViewerError) else f"{type(exc).__name__}: {exc}"
+                out["errors"][name] = f"the {name} layer cannot be shown: {msg}"
+        out["layers"] = [n for n in out["layers"] if n in out]
+        return out
+
+    def _offset_s(self, iso: str) -> float:
+        t = np.datetime64(iso.rstrip("Z"), "ns")
+        return float((t - self.grid.start.astype("datetime64[ns]")) / np.timedelta64(1, "s"))
+
+    def _capacity_layer(self) -> dict:
+        """Cells (id, centre, H3 outline) once; per interval, speed, terminals and bottleneck per cell."""
+        rows = self._csv("capacity_cells.csv")
+        starts = list(dict.fromkeys(r["interval_start"] for r in rows))
+        cells = list(dict.fromkeys(r["cell"] for r in rows))
+        index = {c: i for i, c in enumerate(cells)}
+        first = {}
+        for r in rows:
+            first.setdefault(r["cell"], r)
+        n = len(cells)
+        speed = [[None] * n for _ in starts]
+        terminals = [[0] * n for _ in starts]
+        bottleneck = [[""] * n for _ in starts]
+        k_of = {t: k for k, t in enumerate(starts)}
+        for r in rows:
+            k, c = k_of[r["interval_start"]], index[r["cell"]]
+            speed[k][c] = float(r["per_terminal_mbps"])
+            terminals[k][c] = int(r["terminals"])
+            bottleneck[k][c] = r["bottleneck"]
+        boundary = None
+        try:
+            import h3
+
+            boundary = [[round(float(v), 4) for ll in h3.cell_to_boundary(c) for v in ll] for c in cells]
+        except (ImportError, ValueError, TypeError):  # no h3, or ids that are not H3 cells: points
+            boundary = None
+        speeds = [v for row in speed for v in row if v is not None and np.isfinite(v)]
+        return {
+            "intervals": [{"start_utc": t, "t_s": self._offset_s(t)} for t in starts],
+            "cells": cells,
+            "lat": [float(first[c]["latitude_deg"]) for c in cells],
+            "lon": [float(first[c]["longitude_deg"]) for c in cells],
+            "boundary": boundary,
+            "per_terminal_mbps": speed,
+            "terminals": terminals,
+            "bottleneck": bottleneck,
+            "max_mbps": max(speeds) if speeds else 0.0,
+        }
+
+    def _admission_layer(self) -> dict:
+        """Per terminal in ``admission.csv``: its site in the scene, code at start, later denial."""
+        rows = self._csv("admission.csv")
+        site_of = {self.sites["rows"][i]["name"]: i for i in self.sites["terminals"]}
+        out = []
+        for r in rows:
+            denied = r.get("first_denied_s", "")
+            out.append({
+                "terminal": r["terminal"], "site": site_of.get(r["terminal"]),
+                "lat": float(r["latitude_deg"]), "lon": float(r["longitude_deg"]), "country": r.get("country", ""),
+                "code": r["code_at_start"], "admitted_share": float(r["admitted_share"]),
+                "first_denied_s": float(denied) if denied not in ("", None) else None,
+                "first_denied_code": r.get("first_denied_code") or None, "reason": r.get("reason", ""),
+            })
+        return {"terminals": out, "codes": sorted({t["code"] for t in out} | {t["first_denied_code"] for t in out if t["first_denied_code"]})}
+
+    def _jamming_layer(self) -> dict:
+        """The jammers (where, EIRP, when on, the radius where one alone denies GPS) and, from
+        ``jamming.csv``, the denied share per step."""
+        from .jamming import j_to_s_db
+
+        spec = self.plan.scenario.jamming
+        t0 = self.grid.start.astype("datetime64[ns]")
+        dist = np.geomspace(10.0, 2e6, 400)
+        jammers = []
+        for j in self.plan.jammers:
+            la, lo = _destination_deg(j.latitude_deg, j.longitude_deg, dist)
+            js = j_to_s_db([j], la, lo, clutter_loss_db=spec.clutter_loss_db if spec else 0.0)
+            over = np.flatnonzero(np.asarray(js) > (spec.tolerance_db if spec else 30.0))
+            active = [[float((np.datetime64(a, "ns") - t0) / np.timedelta64(1, "s")),
+                       float((np.datetime64(b, "ns") - t0) / np.timedelta64(1, "s"))] for a, b in j.active]
+            jammers.append({
+                "name": j.name, "lat": float(j.latitude_deg), "lon": float(j.longitude_deg), "eirp_dbw": float(j.eirp_dbw),
+                "height_m": float(j.height_m), "active_s": active,
+                "denial_radius_m": round(float(dist[over[-1]]), 1) if len(over) else 0.0,
+            })
+        rows = self._csv("jamming.csv")
+        steps = None
+        if rows:
+            area = next((k for k in rows[0] if k.startswith("denied_share_area_")), None)
+            steps = {
+                "t_s": [float(r["t_s"]) for r in rows],
+                "jammers_on": [int(r["jammers_on"]) for r in rows],
+                "denied_share_terminals": [float(r["denied_share_terminals"]) for r in rows],
+                "area": area.removeprefix("denied_share_area_") if area else None,
+                "denied_share_area": [float(r[area]) for r in rows] if area else None,
+            }
+        return {"jammers": jammers, "tolerance_db": spec.tolerance_db if spec else None, "steps": steps}
+
+    def _exposure_layer(self) -> dict:
+        """Sensor positions (each once) and, from ``exposure.csv``, per terminal and duty cycle
+        the median time to locate."""
+        x = self.plan.exposure
+        seen, sensors = set(), []
+        for group in x.sensors:
+            for s in group:
+                key = (s.name, round(s.latitude_deg, 5), round(s.longitude_deg, 5))
+                if key in seen:
+                    continue
+                seen.add(key)
+                sensors.append({"name": s.name, "kind": s.kind, "lat": float(s.latitude_deg),
+                                "lon": float(s.longitude_deg), "height_m": float(s.height_m)})
+        site_of = {self.sites["rows"][i]["name"]: i for i in self.sites["terminals"]}
+        by: dict[str, dict] = {}
+        for i in x.terminals:
+            name = self.network.endpoints[i].name
+            by[name] = {"terminal": name, "site": site_of.get(name), "duty_cycles": []}
+        for r in self._csv("exposure.csv") or []:
+            t = by.setdefault(r["terminal"], {"terminal": r["terminal"], "site": site_of.get(r["terminal"]), "duty_cycles": []})
+            med = r["median_s"]
+            t["duty_cycles"].append({
+                "duty_cycle": float(r["duty_cycle"]),
+                "median_s": None if med == "not located" else float(med),
+                "located_share": float(r["located_share"]),
+                "detecting_sensors": int(r["detecting_sensors"]),
+            })
+        return {"sensors": sensors, "terminals": list(by.values())}
 
     def window_times(self, k: int) -> np.ndarray:
         """The knots of window ``k``: one before it, every :data:`KNOT_S` s over it, two after."""
@@ -409,6 +582,15 @@ class ViewerData:
         }
 
 
+def _destination_deg(lat_deg: float, lon_deg: float, distance_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``distance_m`` due east of a place along the great circle (latitude, longitude)."""
+    lat1, lon1 = np.radians(lat_deg), np.radians(lon_deg)
+    d = np.asarray(distance_m, dtype=np.float64) / EARTH_RADIUS_M
+    lat2 = np.arcsin(np.sin(lat1) * np.cos(d))
+    lon2 = lon1 + np.arctan2(np.sin(d) * np.cos(lat1), np.cos(d) - np.sin(lat1) * np.sin(lat2))
+    return np.degrees(lat2), (np.degrees(lon2) + 540.0) % 360.0 - 180.0
+
+
 def node_site(net, node: int) -> tuple[str, int]:
     """(kind, index) of a routing node: ``satellite`` i, ``endpoint`` i, ``gateway`` i, ``pop`` i.
 
@@ -555,6 +737,7 @@ def create_app(data: ViewerData):
             Route("/scene", api(scene)),
             Route("/window", api(lambda q: data.window(_int(q, "k"), q.get("gateways") == "1"))),
             Route("/path", api(lambda q: data.path(_int(q, "src"), _int(q, "dst"), _float(q, "t")))),
+            Route("/layers", api(lambda q: data.layers)),
         ],
         middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
     )

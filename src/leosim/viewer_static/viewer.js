@@ -146,6 +146,274 @@ function decodeWindow(w, scene) {
   };
 }
 
+// ------------------------------------------------------------------------- layers
+// The scenario's layers, where it has them (/api/layers): per-cell capacity (H3
+// hexagons coloured by per-terminal speed), admission codes (terminals recoloured, the
+// code in their label), jammers (a circle where one alone denies GPS, with the denied
+// share at the current step) and exposure (sensors, median time to locate per terminal).
+const CODE_COLORS = {
+  OKAY: "#4cd964", BLOCKED_COUNTRY: "#ff4d4d", UNKNOWN_LOCATION: "#ffb020", IN_OCEAN: "#4da3ff",
+  TOO_FAR_FROM_HOME: "#c77dff", NOT_SERVED: "#ff4d4d",
+};
+const OTHER_CODE_COLORS = ["#ff7ad9", "#f0e442", "#7af0ff", "#a0a0a0"];
+
+// per-terminal Mbit/s -> colour: red (slow) to yellow to green (fast)
+function speedColor(v, max) {
+  if (v === null || v === undefined) return Cesium.Color.GRAY.withAlpha(0.4);
+  const u = max > 0 ? Math.min(Math.max(v / max, 0), 1) : 0;
+  return Cesium.Color.fromHsl((u * 120) / 360, 0.85, 0.5, 0.55);
+}
+
+function fmtSeconds(s) {
+  if (s === null || s === undefined) return "not located";
+  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+function setupLayers(viewer, L, ctx) {
+  const { siteEntities, sites, requestRender } = ctx;
+  const state = { capacityK: -1, jamStep: -1, jamOn: null };
+  const api = { shown: {}, update: () => {}, describe: () => null };
+  const codeColor = (() => {
+    const extra = new Map();
+    return (code) => {
+      if (CODE_COLORS[code]) return CODE_COLORS[code];
+      if (!extra.has(code)) extra.set(code, OTHER_CODE_COLORS[extra.size % OTHER_CODE_COLORS.length]);
+      return extra.get(code);
+    };
+  })();
+  const legend = $("legend");
+  const info = $("layer-info");
+  const legends = {};
+  const infos = {};
+  function refreshText() {
+    const order = ["capacity", "admission", "jamming", "exposure"].filter((n) => api.shown[n]);
+    legend.replaceChildren(...order.filter((n) => legends[n]).map((n) => legends[n]));
+    info.textContent = order.filter((n) => infos[n]).map((n) => infos[n]).join("\n");
+  }
+  const updaters = [];
+
+  // capacity: one primitive of hexagons per reconfiguration interval shown
+  if (L.capacity) {
+    const cap = L.capacity;
+    let prim = null;
+    const build = (k) => {
+      if (prim) viewer.scene.primitives.remove(prim);
+      const instances = cap.cells.map((cell, i) => {
+        const v = cap.per_terminal_mbps[k][i];
+        const b = cap.boundary ? cap.boundary[i] : null;
+        const geometry = b ? new Cesium.PolygonGeometry({
+          polygonHierarchy: new Cesium.PolygonHierarchy(Cesium.Cartesian3.fromDegreesArray(
+            b.flatMap((_, j) => (j % 2 === 0 ? [b[j + 1], b[j]] : [])))),
+          height: 3000, vertexFormat: Cesium.PerInstanceColorAppearance.FLAT_VERTEX_FORMAT,
+        }) : new Cesium.EllipseGeometry({
+          center: Cesium.Cartesian3.fromDegrees(cap.lon[i], cap.lat[i]), semiMajorAxis: 4000, semiMinorAxis: 4000,
+          height: 3000, vertexFormat: Cesium.PerInstanceColorAppearance.FLAT_VERTEX_FORMAT,
+        });
+        return new Cesium.GeometryInstance({
+          geometry, id: { leosimLayer: "capacity", cell: i },
+          attributes: { color: Cesium.ColorGeometryInstanceAttribute.fromColor(speedColor(v, cap.max_mbps)) },
+        });
+      });
+      prim = new Cesium.Primitive({
+        geometryInstances: instances, asynchronous: false, show: api.shown.capacity,
+        appearance: new Cesium.PerInstanceColorAppearance({ flat: true, translucent: true }),
+      });
+      viewer.scene.primitives.add(prim);
+      state.capacityK = k;
+      const iv = cap.intervals[k];
+      infos.capacity = `capacity: ${cap.cells.length} cells, interval from ${iv.start_utc}`;
+      refreshText();
+    };
+    const el = document.createElement("div");
+    el.className = "legend-row";
+    el.dataset.layer = "capacity";
+    const bar = document.createElement("span");
+    bar.className = "legend-bar";
+    bar.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((u) => speedColor(u, 1).withAlpha(1).toCssColorString()).join(", ")})`;
+    const lo = document.createElement("span");
+    lo.textContent = "0";
+    const hi = document.createElement("span");
+    hi.textContent = `${cap.max_mbps.toFixed(0)} Mbit/s per terminal`;
+    el.append(lo, bar, hi);
+    legends.capacity = el;
+    updaters.push((t) => {
+      let k = 0;
+      cap.intervals.forEach((iv, j) => { if (iv.t_s <= t) k = j; });
+      if (k !== state.capacityK && cap.cells.length) build(k);
+      if (prim) prim.show = !!api.shown.capacity;
+    });
+  }
+
+  // admission: terminals take their code's colour, and the code joins their label
+  const admissionOf = new Map();
+  if (L.admission) {
+    for (const a of L.admission.terminals) if (a.site !== null && siteEntities[a.site]) admissionOf.set(a.site, a);
+    const el = document.createElement("div");
+    el.className = "legend-row";
+    el.dataset.layer = "admission";
+    for (const code of L.admission.codes) {
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = codeColor(code);
+      const tx = document.createElement("span");
+      tx.textContent = code;
+      el.append(sw, tx);
+    }
+    legends.admission = el;
+  }
+  function codeAt(a, t) {
+    return a.first_denied_s !== null && t >= a.first_denied_s ? a.first_denied_code : a.code;
+  }
+  let admissionDrawn = null;
+  if (L.admission) {
+    updaters.push((t) => {
+      const on = !!api.shown.admission;
+      const key = on ? [...admissionOf.values()].map((a) => codeAt(a, t)).join("/") : "off";
+      if (key === admissionDrawn) return;
+      admissionDrawn = key;
+      for (const [site, a] of admissionOf) {
+        const e = siteEntities[site];
+        const code = codeAt(a, t);
+        e.point.color = Cesium.Color.fromCssColorString(on ? codeColor(code) : e.leosimColor);
+        if (e.label) e.label.text = on ? `${sites[site].name} [${code}]` : sites[site].name;
+        e.leosimCode = on ? code : undefined;
+      }
+      const counts = {};
+      for (const a of admissionOf.values()) { const c = codeAt(a, t); counts[c] = (counts[c] || 0) + 1; }
+      infos.admission = `admission: ${Object.entries(counts).map(([c, n]) => `${n} ${c}`).join(", ")}`;
+      refreshText();
+      requestRender();
+    });
+  }
+
+  // jamming: a circle per jammer (its denial radius alone), red while on
+  const jamEntities = [];
+  if (L.jamming) {
+    for (const j of L.jamming.jammers) {
+      const e = viewer.entities.add({
+        name: j.name,
+        position: Cesium.Cartesian3.fromDegrees(j.lon, j.lat, j.height_m),
+        point: { pixelSize: 7, color: Cesium.Color.RED, outlineColor: Cesium.Color.BLACK, outlineWidth: 1 },
+        ellipse: j.denial_radius_m > 0 ? {
+          semiMajorAxis: j.denial_radius_m, semiMinorAxis: j.denial_radius_m, height: 2000,
+          material: Cesium.Color.RED.withAlpha(0.25), outline: true, outlineColor: Cesium.Color.RED,
+        } : undefined,
+        label: {
+          text: j.name, font: "12px sans-serif", fillColor: Cesium.Color.fromCssColorString("#ffb0b0"),
+          outlineColor: Cesium.Color.BLACK, outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE,
+          pixelOffset: new Cesium.Cartesian2(8, 26), horizontalOrigin: Cesium.HorizontalOrigin.LEFT,
+        },
+        show: false,
+      });
+      e.leosimLayer = "jamming";
+      e.leosimJammer = j;
+      jamEntities.push(e);
+    }
+    updaters.push((t) => {
+      const on = !!api.shown.jamming;
+      const steps = L.jamming.steps;
+      let k = -1;
+      if (steps) k = Math.min(Math.max(Math.round(t / ctx.stepS), 0), steps.t_s.length - 1);
+      const actives = L.jamming.jammers.map((j) => !j.active_s.length || j.active_s.some(([a, b]) => t >= a && t < b));
+      const key = `${on}/${k}/${actives.join(",")}`;
+      if (key === state.jamKey) return;
+      state.jamKey = key;
+      jamEntities.forEach((e, i) => {
+        const j = e.leosimJammer;
+        e.show = on;
+        e.leosimOn = actives[i];
+        if (e.ellipse) e.ellipse.material = Cesium.Color.RED.withAlpha(actives[i] ? 0.3 : 0.06);
+        e.label.text = `${j.name}: ${j.eirp_dbw} dBW, ${actives[i] ? "on" : "off"}` +
+          (j.denial_radius_m > 0 ? `, denies GPS to ${(j.denial_radius_m / 1e3).toFixed(1)} km` : "");
+      });
+      let s = `jamming: ${L.jamming.jammers.length} jammer(s)`;
+      if (k >= 0) {
+        s += `; GPS denied at t = ${steps.t_s[k]} s: ${(100 * steps.denied_share_terminals[k]).toFixed(1)} % of terminals`;
+        if (steps.area) s += `, ${(100 * steps.denied_share_area[k]).toFixed(2)} % of ${steps.area}`;
+      }
+      infos.jamming = s;
+      refreshText();
+      requestRender();
+    });
+  }
+
+  // exposure: sensors, and each assessed terminal's median time to locate
+  const expoEntities = [];
+  if (L.exposure) {
+    for (const s of L.exposure.sensors) {
+      const e = viewer.entities.add({
+        name: s.name,
+        position: Cesium.Cartesian3.fromDegrees(s.lon, s.lat, s.height_m),
+        point: { pixelSize: 6, color: Cesium.Color.fromCssColorString("#ff66ff"), outlineColor: Cesium.Color.BLACK, outlineWidth: 1 },
+        show: false,
+      });
+      e.leosimLayer = "exposure";
+      e.leosimSensor = s;
+      expoEntities.push(e);
+    }
+    for (const tm of L.exposure.terminals) {
+      if (tm.site === null || !sites[tm.site]) continue;
+      const s = sites[tm.site];
+      const text = tm.duty_cycles.length
+        ? `time to locate: ${tm.duty_cycles.map((d) => `${fmtSeconds(d.median_s)} at ${(100 * d.duty_cycle).toFixed(0)} % duty`).join(", ")}`
+        : "exposure: no results";
+      const e = viewer.entities.add({
+        position: new Cesium.Cartesian3(s.xyz[0], s.xyz[1], s.xyz[2]),
+        label: {
+          text, font: "11px sans-serif", fillColor: Cesium.Color.fromCssColorString("#ffb3ff"),
+          outlineColor: Cesium.Color.BLACK, outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE,
+          pixelOffset: new Cesium.Cartesian2(8, 10), horizontalOrigin: Cesium.HorizontalOrigin.LEFT,
+        },
+        show: false,
+      });
+      e.leosimLayer = "exposure";
+      e.leosimExposure = tm;
+      expoEntities.push(e);
+    }
+    infos.exposure = `exposure: ${L.exposure.sensors.length} sensors, ${L.exposure.terminals.length} terminals assessed (median time to locate by duty cycle)`;
+    updaters.push(() => {
+      const on = !!api.shown.exposure;
+      if (state.expoOn === on) return;
+      state.expoOn = on;
+      for (const e of expoEntities) e.show = on;
+      refreshText();
+      requestRender();
+    });
+  }
+
+  api.update = (t) => { for (const f of updaters) f(t); };
+  // a short description of what is under the pointer, for the hover label
+  api.describe = (picked) => {
+    if (!Cesium.defined(picked)) return null;
+    const id = picked.id;
+    if (id && id.leosimLayer === "capacity" && L.capacity) {
+      const c = L.capacity;
+      const k = Math.max(state.capacityK, 0);
+      const v = c.per_terminal_mbps[k][id.cell];
+      return `cell ${c.cells[id.cell]}: ${v === null ? "-" : v.toFixed(1)} Mbit/s per terminal, ` +
+        `${c.terminals[k][id.cell]} terminals, bottleneck ${c.bottleneck[k][id.cell] || "-"}`;
+    }
+    if (!(id instanceof Cesium.Entity)) return null;
+    if (id.leosimJammer) {
+      const j = id.leosimJammer;
+      return `jammer ${j.name}: ${j.eirp_dbw} dBW at ${j.height_m} m, ${id.leosimOn ? "on" : "off"}`;
+    }
+    if (id.leosimExposure) return `${id.leosimExposure.terminal}: ${id.label.text.getValue()}`;
+    if (id.leosimSensor) return `sensor ${id.leosimSensor.name} (${id.leosimSensor.kind}, ${id.leosimSensor.height_m} m)`;
+    if (id.leosimEndpoint !== undefined) {
+      const site = Number(id.id.slice(5));
+      let s = id.name;
+      const a = admissionOf.get(site);
+      if (a && api.shown.admission) s += `: ${id.leosimCode} (${a.reason})`;
+      return s;
+    }
+    return id.name || null;
+  };
+  return api;
+}
+
 async function main() {
   const scene = await getJSON("/api/scene");
   const nSats = scene.n_sats;
@@ -227,6 +495,7 @@ async function main() {
   };
   const groundEntities = [];
   const labelEntities = [];
+  const siteEntities = [];
   sites.forEach((s, i) => {
     const st = STYLE[s.kind];
     const e = viewer.entities.add({
@@ -244,6 +513,8 @@ async function main() {
       } : undefined,
     });
     e.leosimEndpoint = s.endpoint; // undefined for gateways and PoPs
+    e.leosimColor = st.color;
+    siteEntities.push(e);
     if (s.kind === "gateway" || s.kind === "pop") groundEntities.push(e);
     if (e.label) labelEntities.push(e);
   });
@@ -495,6 +766,50 @@ async function main() {
     for (const g of groundEntities) g.show = e.target.checked;
     viewer.scene.requestRender();
   });
+  // the scenario's own layers, fetched once (never holding up the globe)
+  let layerApi = null;
+  const layerToggles = ["capacity", "admission", "jamming", "exposure"];
+  if (scene.layers && scene.layers.length) {
+    getJSON("/api/layers").then((L) => {
+      layerApi = setupLayers(viewer, L, {
+        siteEntities, sites, stepS: scene.step_s, requestRender: () => viewer.scene.requestRender(),
+      });
+      layerApi.data = L;
+      for (const name of layerToggles) {
+        const box = $(`layer-${name}`);
+        if (!L.layers.includes(name)) continue;
+        box.parentElement.hidden = false;
+        layerApi.shown[name] = box.checked;
+        box.addEventListener("change", () => {
+          layerApi.shown[name] = box.checked;
+          layerApi.update(st.t);
+          viewer.scene.requestRender();
+        });
+      }
+      $("scenario-layers").hidden = false;
+      const errors = Object.values(L.errors || {});
+      if (errors.length) $("status").textContent = errors.join("; ");
+      layerApi.update(st.t);
+      document.body.dataset.layers = L.layers.join(" ");
+      viewer.scene.requestRender();
+    }).catch(showError);
+  }
+  const hover = $("hover");
+  let lastHover = 0;
+  handler.setInputAction((move) => {
+    const now = performance.now();
+    if (now - lastHover < 80) return;
+    lastHover = now;
+    const picked = viewer.scene.pick(move.endPosition);
+    let text = null;
+    if (layerApi) text = layerApi.describe(picked);
+    else if (Cesium.defined(picked) && picked.id instanceof Cesium.Entity) text = picked.id.name || null;
+    if (!text) { hover.hidden = true; return; }
+    hover.textContent = text;
+    hover.style.left = `${move.endPosition.x + 14}px`;
+    hover.style.top = `${move.endPosition.y + 14}px`;
+    hover.hidden = false;
+  }, Cesium.ScreenSpaceEventType.MOUSE_MOVE);
   $("layer-labels").addEventListener("change", (e) => {
     for (const g of labelEntities) g.label.show = e.target.checked;
     viewer.scene.requestRender();
@@ -526,6 +841,7 @@ async function main() {
         document.body.dataset.ready = "1";
       }
     }
+    if (layerApi) layerApi.update(st.t);
     if (!dragging) slider.value = String(st.t);
     showClock(st.t);
     wantPath();
@@ -548,6 +864,7 @@ async function main() {
     satellitePosition: (i) => (satOk[i] ? [satPos[3 * i], satPos[3 * i + 1], satPos[3 * i + 2]] : null),
     counts: () => ({ sats: layers.sats.count, isl: layers.isl.count / 2, gsl: layers.gsl.count / 2, gwl: layers.gwl.count / 2 }),
     path: () => path,
+    layers: () => layerApi, // null until /api/layers is here (or when the scenario has none)
   };
 }
 
