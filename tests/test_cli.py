@@ -139,3 +139,12 @@ def test_pairs_path_changed_matches_hashes(tmp_path):
     np.testing.assert_array_equal(ds["path_changed"].values, want)
     # with scheduled attachment the path changes at least at some reconfiguration
     assert ds["path_changed"].values.any()
+
+
+def test_version_and_usage_errors():
+    v = leosim("--version")
+    assert v.stdout.strip() == f"leosim {__import__('leosim').__version__}"
+    for args in (["path", "--bogus"], ["path"], []):
+        p = leosim(*args, ok=False)
+        assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout
+        assert "Usage: leosim" in p.stderr + p.stdout

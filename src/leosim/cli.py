@@ -93,13 +93,19 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         out.print(f"leosim {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
+    """Simulate a Starlink-like satellite internet system."""
 
 
 # ------------------------------------------------------------------ constellation
@@ -572,10 +578,35 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _click_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Exit and usage-error classes: typer 0.2x vendors click, older typer uses click."""
+    exits: list[type] = [typer.Exit]
+    errors: list[type] = []
+    try:
+        from typer._click import exceptions as vendored
+
+        errors.append(vendored.ClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        exits.append(click.exceptions.Exit)
+        errors.append(click.exceptions.ClickException)
+    except ImportError:
+        pass
+    return tuple(exits), tuple(errors)
+
+
+_EXITS, _CLICK_ERRORS = _click_classes()
+
+
 def main() -> None:
     """Entry point: run the app, turning the package's errors into one-line messages."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns the code of a typer.Exit (or of Ctrl-C
+        # caught inside a command) instead of exiting: pass it on
+        code = app(standalone_mode=False, prog_name="leosim")
     except LeosimError as exc:
         # escaped: messages carry brackets (key paths such as terminals[2], extras such as
         # 'leosim[io]') that rich would otherwise take for markup and drop
@@ -587,11 +618,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except __import__("click").exceptions.ClickException as exc:
+    except _EXITS as exc:
+        sys.exit(exc.exit_code)
+    except _CLICK_ERRORS as exc:  # usage errors: click's own short message, exit 2
         exc.show()
         sys.exit(exc.exit_code)
-    except __import__("click").exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
