@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ._errors import ParameterError
+from .runner import format_seconds
 
 out = Console(soft_wrap=True)
-if not out.is_terminal:
+if not out.is_terminal:  # piped or captured: wide enough for the tables, never wrapped
     out.width = 200
 err = Console(stderr=True, soft_wrap=True)
 
@@ -69,18 +70,6 @@ def _latlon(text: str, what: str) -> tuple[float, float]:
     if not (-90 <= lat <= 90 and -180 <= lon <= 360):
         raise ParameterError(f"{what} {text!r} is outside latitude -90..90, longitude -180..180")
     return lat, lon
-
-
-def _fmt_time(s: float) -> str:
-    if not math.isfinite(s):
-        return "not located"
-    if s < 1:
-        return f"{s * 1e3:.0f} ms"
-    if s < 120:
-        return f"{s:.1f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
 
 
 # ===================================================================== policy check
@@ -430,7 +419,7 @@ def exposure(
                     in1 = np.mean([np.mean(r.times_s <= 3600.0) for _, r in rows])
                     inh = np.mean([r.located_share for _, r in rows])
                     summary.add_row(str(n), f"{d:g}", f"{em.tx_power_dbw:.1f}", f"{rh:g}" if rh else "never",
-                                    _fmt_time(float(np.median(med))), f"{in1:.0%}", f"{inh:.0%}")  # fmt: skip
+                                    format_seconds(float(np.median(med))), f"{in1:.0%}", f"{inh:.0%}")  # fmt: skip
                     if first_rows is None:
                         first_rows = (rows, em)
     rows, em0 = first_rows
@@ -447,7 +436,7 @@ def exposure(
     )
     for (name, r), a, b in zip(rows[:50], t_lat, t_lon):
         tab.add_row(name, f"{a:.4f}", f"{b:.4f}", str(r.detecting), "-" if not np.isfinite(r.best_snr_db) else f"{r.best_snr_db:.1f}",
-                    _fmt_time(r.median_s), _fmt_time(r.quantile_s(0.1)), _fmt_time(r.quantile_s(0.9)), f"{r.located_share:.0%}")  # fmt: skip
+                    format_seconds(r.median_s), format_seconds(r.quantile_s(0.1)), format_seconds(r.quantile_s(0.9)), f"{r.located_share:.0%}")  # fmt: skip
     out.print(
         f"time to locate (95% ellipse under {radius_m:g} m, {method}, {trials} trials, seed {seed}) at duty cycle {em0.duty_cycle:g}:"
     )
