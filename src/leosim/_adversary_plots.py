@@ -10,15 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import ParameterError, require
-
-
-def _pyplot():
-    mpl = require("matplotlib", "plot")
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from ._plots import pyplot, save_png
 
 
 def _draw_outline(ax, geometry) -> None:
@@ -30,19 +22,9 @@ def _draw_outline(ax, geometry) -> None:
         ax.plot(x, y, color="0.3", lw=0.6)
 
 
-def _save(fig, path: Path) -> None:
-    plt = _pyplot()
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as exc:
-        raise ParameterError(f"cannot write map {str(path)!r}: {exc.strerror}; expected a writable .png path") from None
-    finally:
-        plt.close(fig)
-
-
 def jamming_map(path, cell_lat, cell_lon, js_db, tolerance_db, jammers, geometry=None, title: str = "") -> Path:
     """Scatter of J/S (dB) over cell centres, denied cells outlined in red, jammers as stars."""
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     fig, ax = plt.subplots(figsize=(8, 6.5))
     _draw_outline(ax, geometry)
@@ -84,7 +66,7 @@ def jamming_map(path, cell_lat, cell_lon, js_db, tolerance_db, jammers, geometry
     ax.set_aspect(1.0 / max(np.cos(np.radians(np.nanmean(cell_lat))), 0.2))
     ax.legend(loc="lower left")
     ax.set_title(title)
-    _save(fig, path)
+    save_png(fig, path)
     return path
 
 
@@ -92,7 +74,7 @@ def risk_map(
     path, lat_grid, lon_grid, time_s, hours: float, sensors, terminals=(), title: str = "", geometry=None
 ) -> Path:
     """Expected time to locate (log colour scale, hours) over a grid; sensors and terminals marked."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.colors import LogNorm
 
     path = Path(path)
@@ -129,5 +111,5 @@ def risk_map(
     ax.set_ylabel("latitude (deg)")
     ax.legend(loc="lower left")
     ax.set_title(title)
-    _save(fig, path)
+    save_png(fig, path)
     return path

@@ -10,15 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import ParameterError, require
-
-
-def _pyplot():
-    mpl = require("matplotlib", "plot")
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from ._errors import require
+from ._plots import pyplot, save_png
 
 
 def _hexagons(cells: np.ndarray) -> list[np.ndarray]:
@@ -50,7 +43,7 @@ def speed_map(
     Cells without terminals are drawn light grey; ``outline`` is a shapely (Multi)Polygon
     in (lon, lat) degrees; ``gateways`` (lat, lon) arrays are drawn as triangles.
     """
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import LogNorm
 
@@ -91,10 +84,5 @@ def speed_map(
     ax.set_xlabel("longitude (deg)")
     ax.set_ylabel("latitude (deg)")
     ax.set_title(title, fontsize=10)
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as exc:
-        raise ParameterError(f"cannot write map {str(path)!r}: {exc.strerror}; expected a writable .png path") from None
-    finally:
-        plt.close(fig)
+    save_png(fig, path)
     return path
