@@ -26,7 +26,7 @@ import numpy as np
 
 def _contiguous_us(d, terminals: int):
     """The 48 contiguous states and DC: cells inside the box 24.4-49.5 N, 125-66.9 W."""
-    from leosim.capacity import Demand, _largest_remainder
+    from leosim.models.capacity import Demand, _largest_remainder
 
     keep = (d.latitude_deg > 24.4) & (d.latitude_deg < 49.5) & (d.longitude_deg > -125.0) & (d.longitude_deg < -66.9)
     return Demand(cells=d.cells[keep], population=d.population[keep], terminals=_largest_remainder(terminals, d.population[keep]),
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from leosim import Constellation
-    from leosim.capacity import CapacityModel, Demand, max_min_fair_lp, reconfiguration_starts
+    from leosim.models.capacity import CapacityModel, Demand, max_min_fair_lp, reconfiguration_starts
 
     fig: dict = {"args": vars(a)}
     t = time.perf_counter()

@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from leosim.emulation import EmulationSchedule, LossModel
-from leosim.netemu import EmulatedLink, UserspaceBackend
+from leosim.apps.netemu import EmulatedLink, UserspaceBackend
+from leosim.models.emulation import EmulationSchedule, LossModel
 
 
 def _ping(link, count, interval="0.01"):

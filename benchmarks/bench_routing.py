@@ -3,7 +3,7 @@
 For each constellation (``starlink-shell1``: 1,584 satellites; ``starlink-gen1``: 4,408),
 with the 100 most populous cities as ground stations, ``isl`` routing, ``free``
 attachment and 100 ms steps, every one of the 4,950 city-pair RTTs is computed at every
-step through the real engine (:func:`leosim.engine.run_pairs`, forked workers), with a
+step through the real engine (:func:`leosim.engine.chunks.run_pairs`, forked workers), with a
 sink that keeps only running statistics, so memory does not grow with the duration.
 
 Printed for each constellation:
@@ -46,13 +46,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import leosim.routing as routing
-from leosim._time import TimeGrid, parse_duration
-from leosim.attachment import Free
-from leosim.constellation import Constellation
-from leosim.engine import PairChunk, default_chunk_steps, run_pairs
-from leosim.ground import GroundSegment
-from leosim.routing import ISL, Network
+import leosim.network.routing as routing
+from leosim.core.time import TimeGrid, parse_duration
+from leosim.engine.chunks import PairChunk, default_chunk_steps, run_pairs
+from leosim.ground.sites import GroundSegment
+from leosim.network.attachment import Free
+from leosim.network.routing import ISL, Network
+from leosim.space.constellation import Constellation
 
 PRESETS = {"shell1": "starlink-shell1", "gen1": "starlink-gen1"}
 N_CITIES = 100

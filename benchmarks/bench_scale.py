@@ -24,9 +24,9 @@ import numpy as np
 import psutil
 
 from leosim import Constellation, GroundSegment, Network, TimeGrid
-from leosim.engine import default_chunk_steps, run_pairs
-from leosim.executors import make_executor
-from leosim.results import PairsStore
+from leosim.engine.chunks import default_chunk_steps, run_pairs
+from leosim.engine.executors import make_executor
+from leosim.engine.stores import PairsStore
 
 
 class PeakRSS:
@@ -72,7 +72,7 @@ def run_once(net, grid, pairs, sites, executor: str, workers: int, chunk_steps: 
                 wall = time.perf_counter() - t0
         finally:
             ex.close()
-        rtt = __import__("leosim.results", fromlist=["open_pairs"]).open_pairs(Path(d) / "b.zarr")["rtt_ms"].values
+        rtt = __import__("leosim.engine.stores", fromlist=["open_pairs"]).open_pairs(Path(d) / "b.zarr")["rtt_ms"].values
     worker_rss = sorted(rss.workers.values(), reverse=True)
     return {
         "executor": executor, "workers": workers, "wall_s": wall, "steps_per_s": grid.n_steps / wall,

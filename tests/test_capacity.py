@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leosim import Constellation
-from leosim._errors import MissingExtraError, ParameterError, PlaceError
-from leosim.capacity import (
+from leosim.errors import MissingExtraError, ParameterError, PlaceError
+from leosim.models.capacity import (
     BOTTLENECKS,
     CapacityModel,
     Demand,
@@ -23,7 +23,7 @@ from leosim.capacity import (
     max_min_fair_lp,
     reconfiguration_starts,
 )
-from leosim.routing import BENT_PIPE
+from leosim.network.routing import BENT_PIPE
 
 T0 = np.datetime64("2026-05-13T00:00:12")
 

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from leosim._geo import SPEED_OF_LIGHT_M_S, geodetic_to_ecef
+from leosim.core.geodesy import SPEED_OF_LIGHT_M_S, geodetic_to_ecef
 
 CONST = ["-c", "starlink-shell1"]
 
@@ -44,7 +44,7 @@ def test_visible_csv_matches_geometry():
     # same count as the package's geometry: at 550 km and 25 deg the coverage cap holds
     # a handful of a 1,584-satellite shell's satellites from mid-latitudes
     from leosim import Constellation
-    from leosim._geo import look_angles
+    from leosim.core.geodesy import look_angles
 
     c = Constellation.preset("starlink-shell1")
     pos = c.positions(np.datetime64("2026-05-13T00:00:00"))[0]
@@ -82,7 +82,7 @@ def test_pairs_zarr_and_netcdf_agree_with_path(tmp_path):
     common = ["--ground-stations", str(gs), *CONST, "--duration", "4s", "--step", "1s", "--start", "2026-05-13T00:00:00Z"]
     leosim("pairs", *common, "--output", str(tmp_path / "r.zarr"))
     leosim("pairs", *common, "--output", str(tmp_path / "r.nc"), "--workers", "1")
-    from leosim.results import open_pairs
+    from leosim.engine.stores import open_pairs
 
     z = open_pairs(tmp_path / "r.zarr")
     n = open_pairs(tmp_path / "r.nc")
@@ -131,7 +131,7 @@ def test_pairs_path_changed_matches_hashes(tmp_path):
     out = tmp_path / "r.zarr"
     leosim("pairs", "--ground-stations", "cities-4", *CONST, "--duration", "40s", "--step", "2s", "--output", str(out),
            "--attach", "scheduled")
-    from leosim.results import open_pairs
+    from leosim.engine.stores import open_pairs
 
     ds = open_pairs(out)
     h = ds["path_hash"].values

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from sgp4.api import WGS72, Satrec
 
-from leosim._elements import ElementRecord, parse_tle_text, read_tle_file, tle_checksum
-from leosim._errors import ConstellationError
-from leosim._structure import plus_grid_pairs, recover_structure
-from leosim.constellation import PRESET_NAMES, Constellation, Shell
+from leosim.errors import ConstellationError
+from leosim.formats.elements import ElementRecord, parse_tle_text, read_tle_file, tle_checksum
+from leosim.space.constellation import PRESET_NAMES, Constellation, Shell
+from leosim.space.structure import plus_grid_pairs, recover_structure
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VALLADO = DATA / "sgp4_verification"

@@ -11,7 +11,7 @@ shapely = pytest.importorskip("shapely")
 pytest.importorskip("h3")
 
 from leosim import PlaceError  # noqa: E402
-from leosim.countries import (  # noqa: E402
+from leosim.ground.countries import (  # noqa: E402
     country_cells,
     country_code,
     country_geometry,

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from leosim._elements import (
+from leosim.errors import ElementSetError
+from leosim.formats.elements import (
     TLE_LINE1_LAYOUT,
     TLE_LINE2_LAYOUT,
     ElementRecord,
@@ -32,7 +33,6 @@ from leosim._elements import (
     read_tle_file,
     tle_checksum,
 )
-from leosim._errors import ElementSetError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from leosim.emulation import Dropper, EmulationSchedule, LossModel, reconfiguration_offsets_s
+from leosim.models.emulation import Dropper, EmulationSchedule, LossModel, reconfiguration_offsets_s
 
 LEOSIM = [sys.executable, "-m", "leosim"]
 
@@ -145,7 +145,7 @@ def _state():
 
 @pytest.fixture
 def clean():
-    from leosim.netemu import list_leftovers
+    from leosim.apps.netemu import list_leftovers
 
     before = _state()
     assert list_leftovers() == {"namespaces": [], "links": [], "processes": []}, "leftovers from an earlier run"
@@ -165,7 +165,7 @@ def _flat(rtt_s, duration_s):
 @needs_root
 @flaky
 def test_namespaces_are_removed_after_use_and_after_an_exception(clean):
-    from leosim.netemu import EmulatedLink, list_leftovers
+    from leosim.apps.netemu import EmulatedLink, list_leftovers
 
     with EmulatedLink(_flat(0.01, 2.0), tag="t1") as link:
         assert set(list_leftovers()["namespaces"]) == {link.client_ns, link.server_ns}
@@ -231,7 +231,7 @@ def test_cleanup_removes_leftovers(clean):
 @flaky
 def test_ping_follows_the_target_rtt_across_a_step_change(clean):
     """iputils ping through the userspace delay line follows a 20 -> 60 ms step within 2 ms."""
-    from leosim.netemu import EmulatedLink, UserspaceBackend
+    from leosim.apps.netemu import EmulatedLink, UserspaceBackend
 
     s = EmulationSchedule.from_rtt([0.0, 1.5], [0.020, 0.060], duration_s=3.0, model=LossModel.none())
     with EmulatedLink(s, backend=UserspaceBackend(), tag="t4") as link:
@@ -266,7 +266,7 @@ def test_ping_follows_the_target_rtt_across_a_step_change(clean):
 @needs_root
 @flaky
 def test_iperf3_tcp_throughput_respects_the_rate_limit(clean):
-    from leosim.netemu import EmulatedLink
+    from leosim.apps.netemu import EmulatedLink
 
     s = _flat(0.020, 10.0)
     with EmulatedLink(s, rate_bps=20e6, tag="t5") as link:

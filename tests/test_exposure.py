@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from leosim import ParameterError
-from leosim.exposure import (
+from leosim.models.exposure import (
     Emitter,
     Sensor,
     SensorError,
@@ -228,7 +228,7 @@ def test_risk_map_is_worse_near_sensors():
     t = risk_map(lat, lon, ring, hours=1.0)
     assert t.shape == (4,) and t[0] < np.inf and t[3] == np.inf
     # the batched map is the one-point computation repeated
-    from leosim.exposure import _zenith_directions
+    from leosim.models.exposure import _zenith_directions
 
     one = [
         time_to_locate(a, b, ring, pointing=_zenith_directions(a, b, [50.0], [0.0]), hours=1.0, expected=True).times_s[
@@ -240,7 +240,7 @@ def test_risk_map_is_worse_near_sensors():
 
 
 def test_pairwise_tdoa_information_is_exact_when_every_sensor_detects():
-    from leosim.exposure import _tdoa_pair_terms
+    from leosim.models.exposure import _tdoa_pair_terms
 
     rng = np.random.default_rng(5)
     xy = rng.uniform(-5e3, 5e3, (5, 2))

@@ -1,4 +1,4 @@
-"""Tests of ``leosim._geo`` (geodesy, look angles, link limits) and ``leosim._time``.
+"""Tests of ``leosim.core.geodesy`` (geodesy, look angles, link limits) and ``leosim.core.time``.
 
 Authorities: closed forms of spherical geometry (law of cosines, the coverage and
 horizon formulas), the published figures they reproduce (SpaceX's FCC filing
@@ -18,8 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leosim._errors import ParameterError
-from leosim._geo import (
+from leosim.core.geodesy import (
     EARTH_RADIUS_M,
     WGS84_A_M,
     chord_min_radius_m,
@@ -35,7 +34,8 @@ from leosim._geo import (
     up_vectors,
     visible_candidates,
 )
-from leosim._time import TimeGrid, parse_duration
+from leosim.core.time import TimeGrid, parse_duration
+from leosim.errors import ParameterError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"
@@ -200,7 +200,7 @@ def test_look_angles_against_skyfield(lat, lon, alt_m):
     """London, Sydney, Fairbanks: every snapshot satellite above 10 deg one hour after the epoch."""
     from skyfield.api import EarthSatellite, load, wgs84
 
-    from leosim.constellation import Constellation
+    from leosim.space.constellation import Constellation
 
     c = Constellation.preset("starlink-2026-05")
     when = (c.epoch.astype("datetime64[s]") + np.timedelta64(3600, "s")).astype("datetime64[ns]")
@@ -428,7 +428,7 @@ def test_chord_min_radius():
 
 
 # ------------------------------------------------------------------------------------
-# leosim._time
+# leosim.core.time
 
 HELP = "expected a positive number with a unit, e.g. 100ms, 15s, 10min, 2h, 1d"
 

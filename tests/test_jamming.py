@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from leosim.jamming import (
+from leosim.models.jamming import (
     GPS_L1_HZ,
     Jammer,
     JammerError,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leosim._errors import MissingExtraError, ParameterError
-from leosim._geo import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S, max_gsl_length_m
-from leosim.linkbudget import (
+from leosim.core.geodesy import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S, max_gsl_length_m
+from leosim.errors import MissingExtraError, ParameterError
+from leosim.models.linkbudget import (
     BOLTZMANN_DBW_PER_K_HZ,
     DVB_S2X_MODCODS,
     ITU_RR_ARTICLE_21_KU,

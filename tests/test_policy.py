@@ -9,7 +9,7 @@ pytest.importorskip("shapely")
 pytest.importorskip("h3")
 
 from leosim import Constellation, GroundSegment, ParameterError, PlaceError, Site, SiteKind  # noqa: E402
-from leosim.policy import (  # noqa: E402
+from leosim.models.policy import (  # noqa: E402
     CountrySet,
     Disablement,
     PolicyError,

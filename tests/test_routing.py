@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from leosim import HYBRID, ISL, Constellation, GroundSegment, LinkOptions, Network, Site, SiteKind, TimeGrid
-from leosim._geo import SPEED_OF_LIGHT_M_S as C
-from leosim._geo import look_angles
-from leosim.attachment import Free, LongestVisible, MaxElevation, Scheduled
-from leosim.engine import iter_chunks
+from leosim.core.geodesy import SPEED_OF_LIGHT_M_S as C
+from leosim.core.geodesy import look_angles
+from leosim.engine.chunks import iter_chunks
+from leosim.network.attachment import Free, LongestVisible, MaxElevation, Scheduled
 
 SITES = [
     Site("Quito", -0.18, -78.47),
@@ -86,7 +86,7 @@ def test_path_nodes_and_length_are_consistent(small):
     assert net.node_name(nodes[0]) == "Quito" and net.node_name(nodes[-1]) == "Nairobi"
     assert res.hops[0, 0] == len(nodes) - 1
     pos = small.positions(t)[0]
-    from leosim._geo import geodetic_to_ecef
+    from leosim.core.geodesy import geodetic_to_ecef
 
     pts = [geodetic_to_ecef(SITES[0].latitude_deg, SITES[0].longitude_deg)]
     pts += [pos[n] for n in nodes[1:-1]]
@@ -107,7 +107,7 @@ def test_bent_pipe_zenith_closed_form():
     c = Constellation.walker(550, 0.0, 1, 1, phasing=0)  # one equatorial satellite
     t = c.epoch
     pos = c.positions(np.array([t]))[0][0]
-    from leosim._geo import ecef_to_geodetic
+    from leosim.core.geodesy import ecef_to_geodetic
 
     lat, lon, _ = ecef_to_geodetic(pos)
     term = Site("T", 0.0, float(lon))
@@ -117,7 +117,7 @@ def test_bent_pipe_zenith_closed_form():
     net = Network(c, GroundSegment.from_sites([term, server]), gateways=GroundSegment.from_sites([gw]),
                   pops=GroundSegment.from_sites([pop]), routing=ISL, links=LinkOptions(min_elevation_deg=10.0))
     res = net.solve(np.array([t]), [[0, 1]], want_paths=True)
-    from leosim._geo import geodetic_to_ecef
+    from leosim.core.geodesy import geodetic_to_ecef
 
     up = np.linalg.norm(pos - geodetic_to_ecef(0.0, float(lon)))
     down = np.linalg.norm(pos - geodetic_to_ecef(0.0, float(lon) + 3.0))
@@ -152,7 +152,7 @@ def test_hybrid_matches_networkx_with_gateway_relays(small):
 
     gsl("src", SITES[0], True)
     gsl("dst", SITES[1], False)
-    from leosim._geo import great_circle_m
+    from leosim.core.geodesy import great_circle_m
 
     for gname, s in (("G1", gws[0]), ("G2", gws[1])):
         gsl(gname, s, True)
@@ -273,7 +273,7 @@ def test_failed_satellite_is_left_out_not_fatal(small):
 
 
 def test_isl_file_replaces_plus_grid(small, tmp_path):
-    from leosim._structure import read_isl_file
+    from leosim.space.structure import read_isl_file
 
     f = tmp_path / "isls.txt"
     f.write_text("0 1\n1 2\n\n2 0\n")
@@ -293,7 +293,7 @@ def test_isl_file_replaces_plus_grid(small, tmp_path):
 )
 def test_isl_file_errors(small, tmp_path, text, message):
     from leosim import ElementSetError
-    from leosim._structure import read_isl_file
+    from leosim.space.structure import read_isl_file
 
     f = tmp_path / "isls.txt"
     f.write_text(text)
@@ -304,7 +304,7 @@ def test_isl_file_errors(small, tmp_path, text, message):
 
 def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
     """Hypatia's tles.txt: satellite i is slot i % n of orbit i // n."""
-    from leosim._structure import plus_grid_pairs
+    from leosim.space.structure import plus_grid_pairs
 
     walker = Constellation.walker(550, 53, 4, 5, phasing=0)
     lines = ["4 5"]
@@ -326,7 +326,7 @@ def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
 
 def test_visible_candidates_dense_and_tree_agree():
     """The k-d tree cull (many sites) lists exactly the pairs of the dense one."""
-    from leosim._geo import geodetic_to_ecef, visible_candidates
+    from leosim.core.geodesy import geodetic_to_ecef, visible_candidates
 
     rng = np.random.default_rng(7)
     sites = geodetic_to_ecef(rng.uniform(-80, 80, 300), rng.uniform(-180, 180, 300))

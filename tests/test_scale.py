@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from leosim.results import open_pairs
+from leosim.engine.stores import open_pairs
 
 VARS = ("rtt_ms", "length_km", "hops", "path_hash", "path_changed", "n_isl_up")
 BASE = ["pairs", "--ground-stations", "cities-6", "-c", "starlink-shell1", "--start", "2026-05-13T00:00:00Z",
@@ -54,7 +54,7 @@ def test_killed_run_resumes_to_the_same_result(serial_run, tmp_path):
     out = tmp_path / "k.zarr"
     args = [sys.executable, "-m", "leosim", *BASE, "--duration", "60s", "--output", str(out), "--executor", "serial"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    from leosim.results import PairsStore
+    from leosim.engine.stores import PairsStore
 
     deadline = time.time() + 120
     while time.time() < deadline:  # kill it once some, not all, chunks are written
@@ -153,9 +153,9 @@ report = false
 
 
 def test_scenario_runs_identically_on_every_executor_and_resumes(tmp_path):
-    from leosim.executors import make_executor
-    from leosim.runner import run
-    from leosim.scenario import ScenarioError, parse_scenario
+    from leosim.engine.executors import make_executor
+    from leosim.pipeline.run import run
+    from leosim.scenario.schema import ScenarioError, parse_scenario
 
     scn = parse_scenario(RUN_SCN, "scale.toml")
     run(scn, RUN_SCN, tmp_path / "serial", executor=make_executor("serial"))

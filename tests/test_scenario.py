@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leosim.runner import headline_rows, plan, run
-from leosim.scenario import ScenarioError, builtin_scenarios, load_scenario, parse_scenario
+from leosim.pipeline.run import headline_rows, plan, run
+from leosim.scenario.schema import ScenarioError, builtin_scenarios, load_scenario, parse_scenario
 
 SMALL = """
 name = "small"
@@ -98,7 +98,7 @@ def test_run_writes_consistent_outputs(small_run):
         assert (out / name).exists(), name
     assert not (out / "INCOMPLETE").exists()
     assert json.loads((out / "summary.json").read_text()) == summary
-    from leosim.results import open_pairs
+    from leosim.engine.stores import open_pairs
 
     ds = open_pairs(out / "rtt.zarr")
     assert ds.sizes["time"] == 12
@@ -298,7 +298,7 @@ def _csv(path: Path) -> list[dict]:
 def test_none_policy_blocks_every_terminal(tmp_path):
     text = SMALL + '\n[policy]\npreset = "none"\n\n[outputs]\nreport = false\n'
     summary = run(parse_scenario(text, "none.toml"), text, tmp_path / "o", workers=1)
-    from leosim.results import open_pairs
+    from leosim.engine.stores import open_pairs
 
     rtt = open_pairs(tmp_path / "o" / "rtt.zarr")["rtt_ms"].values
     assert rtt.shape == (12, 3) and np.isnan(rtt).all()
@@ -320,7 +320,7 @@ def jam_run(tmp_path_factory):
 
 def test_jammed_terminal_carries_nothing_while_the_jammer_is_on(jam_run):
     out, summary = jam_run
-    from leosim.results import open_pairs
+    from leosim.engine.stores import open_pairs
 
     ds = open_pairs(out / "rtt.zarr")
     t = ds["t_s"].values
@@ -372,9 +372,9 @@ def test_adversary_report_renders_in_a_real_browser(jam_run):
 
 def test_coastal_city_is_admitted_on_land():
     """Bandar Abbas's centre lies at sea on the 1:50m coastline; admission moves it ashore."""
-    from leosim.countries import country_of
-    from leosim.ground import resolve_place
-    from leosim.runner import _on_land
+    from leosim.ground.countries import country_of
+    from leosim.ground.sites import resolve_place
+    from leosim.pipeline.run import _on_land
 
     site = resolve_place("Bandar Abbas")
     assert str(country_of(site.latitude_deg, site.longitude_deg)) == "none"

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from leosim.scenario import ScenarioError, builtin_text
-from leosim.sweep import parse_key, parse_values, variants
+from leosim.pipeline.sweep import parse_key, parse_values, variants
+from leosim.scenario.schema import ScenarioError, builtin_text
 
 SMALL = """
 name = "small"

@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leosim._geo import look_angles
-from leosim.viewer import (
+from leosim.apps.viewer import (
     KNOT_S,
     WINDOW_S,
     PortInUseError,
@@ -37,6 +36,7 @@ from leosim.viewer import (
     node_site,
     safe_file,
 )
+from leosim.core.geodesy import look_angles
 
 pytest.importorskip("starlette", reason="the viewer extra is not installed (pip install -e '.[viewer]')")
 pytest.importorskip("uvicorn", reason="the viewer extra is not installed (pip install -e '.[viewer]')")
@@ -90,8 +90,8 @@ def scenario_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory, scenario_file) -> Path:
     """A finished run of the small scenario, with a secret file beside it (not in it)."""
-    from leosim.runner import run
-    from leosim.scenario import load_scenario
+    from leosim.pipeline.run import run
+    from leosim.scenario.schema import load_scenario
 
     base = tmp_path_factory.mktemp("viewer")
     (base / "secret.txt").write_text("not for the viewer\n")
@@ -126,8 +126,8 @@ def test_window_positions_and_links_match_the_engine(data):
 
 def test_node_site_inverts_the_node_layout():
     from leosim import Constellation, GroundSegment, Network, resolve_place
-    from leosim.ground import SiteKind
-    from leosim.routing import BENT_PIPE, HYBRID
+    from leosim.ground.sites import SiteKind
+    from leosim.network.routing import BENT_PIPE, HYBRID
 
     c = Constellation.preset("starlink-shell1")
     ends = GroundSegment.from_sites([resolve_place("London"), resolve_place("Madrid", kind=SiteKind.SERVER)])
@@ -177,7 +177,7 @@ def test_paths_to_servers_and_gateway_links(tmp_path):
 def test_czml_holds_what_cesium_needs(data):
     """Structure by the CZML guide: a document packet first, unique ids, every reference to
     an existing position, samples in time order at SGP4's positions."""
-    from leosim.czml import czml_packets
+    from leosim.apps.czml import czml_packets
 
     packets = czml_packets(data, duration_s="10min", step_s="60s", laser_links=True)
     doc = packets[0]
@@ -243,7 +243,7 @@ def test_port_in_use(scenario_file):
         taken.listen(1)
         port = taken.getsockname()[1]
         with pytest.raises(PortInUseError) as exc:
-            from leosim.viewer import _bind
+            from leosim.apps.viewer import _bind
 
             _bind("127.0.0.1", port)
         assert str(exc.value) == (
@@ -255,7 +255,7 @@ def test_port_in_use(scenario_file):
 
 
 def test_missing_assets_say_how_to_build_them(monkeypatch, tmp_path):
-    import leosim.viewer as viewer
+    import leosim.apps.viewer as viewer
 
     monkeypatch.setattr(viewer, "CESIUM_JS", viewer.STATIC_DIR / "vendor" / "nothing" / "Cesium.js")
     with pytest.raises(ViewerAssetsError) as exc:
@@ -309,7 +309,7 @@ def test_safe_file_stays_in_its_root(tmp_path):
 def server(data):
     if not assets_ready():
         pytest.skip("CesiumJS is not vendored: run `make assets` (needs npm)")
-    from leosim.viewer import ViewerServer
+    from leosim.apps.viewer import ViewerServer
 
     with ViewerServer(data) as srv:
         yield srv
@@ -418,8 +418,8 @@ def _csv(path: Path) -> list[dict]:
 def layered(tmp_path_factory) -> Path:
     pytest.importorskip("h3", reason="the policy and capacity extras are not installed (pip install 'leosim[capacity]')")
     pytest.importorskip("itur", reason="the capacity extra is not installed (pip install 'leosim[capacity]')")
-    from leosim.runner import run
-    from leosim.scenario import parse_scenario
+    from leosim.pipeline.run import run
+    from leosim.scenario.schema import parse_scenario
 
     out = tmp_path_factory.mktemp("layers") / "run"
     run(parse_scenario(LAYERED, "layers.toml"), LAYERED, out, workers=1)
@@ -429,7 +429,7 @@ def layered(tmp_path_factory) -> Path:
 def test_layers_api_serves_what_the_run_wrote(layered, monkeypatch):
     import h3
 
-    import leosim.viewer as viewer_mod
+    import leosim.apps.viewer as viewer_mod
 
     monkeypatch.setattr(viewer_mod, "check_assets", lambda: None)  # JSON only: the page is not loaded
     data = ViewerData.from_results(layered)
@@ -485,7 +485,7 @@ def test_layer_toggles_in_headless_chromium(layered):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     if not assets_ready():
         pytest.skip("CesiumJS is not vendored: run `make assets` (needs npm)")
-    from leosim.viewer import ViewerServer
+    from leosim.apps.viewer import ViewerServer
 
     pw, browser = _launch(sync_api)
     problems = []
@@ -617,7 +617,7 @@ def test_frame_rate_with_starlink_gen1(tmp_path):
     """Frames per second with Starlink Gen1 (4,408 satellites) playing at 60x; with
     LEOSIM_VIEWER_SCREENSHOT=PATH also a screenshot."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    from leosim.viewer import ViewerServer
+    from leosim.apps.viewer import ViewerServer
 
     f = tmp_path / "gen1.toml"
     f.write_text(SCENARIO.replace("starlink-shell1", "starlink-gen1").replace('"viewer-small"', '"starlink-gen1"'))

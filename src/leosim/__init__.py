@@ -10,7 +10,8 @@ The front door::
 
 __version__ = "0.1.0"
 
-from ._errors import (
+from leosim.core.time import TimeGrid, parse_duration, parse_time
+from leosim.errors import (
     ConstellationError,
     ElementSetError,
     GroundSegmentError,
@@ -18,11 +19,10 @@ from ._errors import (
     ParameterError,
     PlaceError,
 )
-from ._time import TimeGrid, parse_duration, parse_time
-from .attachment import Free, LongestVisible, MaxElevation, Scheduled
-from .constellation import Constellation, Shell
-from .ground import GroundSegment, Site, SiteKind, resolve_place
-from .routing import BENT_PIPE, HYBRID, ISL, LinkOptions, Network, RoutingMode
+from leosim.ground.sites import GroundSegment, Site, SiteKind, resolve_place
+from leosim.network.attachment import Free, LongestVisible, MaxElevation, Scheduled
+from leosim.network.routing import BENT_PIPE, HYBRID, ISL, LinkOptions, Network, RoutingMode
+from leosim.space.constellation import Constellation, Shell
 
 __all__ = [
     "BENT_PIPE", "HYBRID", "ISL", "Constellation", "ConstellationError", "ElementSetError", "Free",

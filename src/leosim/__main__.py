@@ -1,3 +1,3 @@
-from .cli import main
+from leosim.apps.cli.main import main
 
 main()

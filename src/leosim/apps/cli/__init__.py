@@ -1,0 +1,1 @@
+"""The ``leosim`` command line: one module per command group."""

@@ -1,0 +1,147 @@
+"""Times and durations at the boundary, and the time grid the engine steps through.
+
+Times are UTC ``numpy.datetime64[ns]``. Inside, the engine works with seconds since the
+grid start (float64) and with the split Julian dates that SGP4 and the Earth-rotation
+model want.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from leosim.errors import ParameterError
+
+_NS_PER_S = 1_000_000_000
+_UNIX_EPOCH_JD = 2440587.5
+_DURATION_UNITS_S = {
+    "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0,
+    "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}
+_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+_DURATION_HELP = "a positive number with a unit, e.g. 100ms, 15s, 10min, 2h, 1d"
+
+
+def parse_duration(value: str | float | int, *, what: str = "duration") -> float:
+    """Seconds in a duration such as ``"100ms"``, ``"15s"``, ``"10min"`` or ``"2h"``.
+
+    A bare number is seconds. Raises ParameterError for negative, zero, or unparsable
+    values.
+
+    >>> parse_duration("100ms"), parse_duration("10min"), parse_duration(2.5)
+    (0.1, 600.0, 2.5)
+    """
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        seconds = float(value)
+        text = repr(value)
+    else:
+        text = str(value)
+        m = _DURATION_RE.match(text.lower())
+        if text.strip().startswith("-"):
+            raise ParameterError(
+                f"{what} {text!r} is negative; expected {_DURATION_HELP}"
+            )
+        if not m or m.group(2) not in _DURATION_UNITS_S and m.group(2) != "":
+            raise ParameterError(
+                f"cannot read {what} {text!r}; expected {_DURATION_HELP}"
+            )
+        seconds = float(m.group(1)) * _DURATION_UNITS_S.get(m.group(2) or "s")
+    if not np.isfinite(seconds) or seconds <= 0:
+        raise ParameterError(f"{what} {text} is not positive; expected {_DURATION_HELP}")
+    return seconds
+
+
+def parse_time(value: str | np.datetime64) -> np.datetime64:
+    """A UTC instant from ISO 8601 text (``2026-05-13T00:00:00Z``) as datetime64[ns].
+
+    >>> parse_time("2026-05-13T00:00:00Z")
+    np.datetime64('2026-05-13T00:00:00.000000000')
+    """
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[ns]")
+    text = str(value).strip()
+    core = text[:-1] if text.endswith(("Z", "z")) else text
+    core = re.sub(r"[+]00:?00$", "", core)
+    try:
+        t = np.datetime64(core, "ns")
+    except ValueError:
+        t = None
+    if t is None or np.isnat(t):
+        raise ParameterError(
+            f"cannot read time {text!r}; expected ISO 8601 UTC such as "
+            "2026-05-13T00:00:00Z or 2026-05-13 00:00"
+        )
+    return t
+
+
+def format_time(t: np.datetime64) -> str:
+    """ISO 8601 UTC text with a trailing Z, to the millisecond."""
+    return str(np.datetime_as_string(np.datetime64(t, "ms"), unit="ms")) + "Z"
+
+
+def jd_split(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whole and fractional UTC Julian dates of datetime64 times, for SGP4.
+
+    The split keeps sub-microsecond precision: ``jd`` is the Julian date of the
+    preceding midnight and ``fr`` the fraction of the day since then.
+    """
+    ns = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
+    days, ns_in_day = np.divmod(ns, 86400 * _NS_PER_S)
+    return days + _UNIX_EPOCH_JD, ns_in_day / (86400.0 * _NS_PER_S)
+
+
+@dataclass(frozen=True)
+class TimeGrid:
+    """Evenly spaced UTC instants: ``start + k * step_s`` for ``k = 0 .. n - 1``.
+
+    The grid covers ``[start, start + duration)``; a duration that is a whole number of
+    steps gives ``duration / step`` instants.
+    """
+
+    start: np.datetime64
+    step_s: float
+    n_steps: int
+
+    @classmethod
+    def from_duration(
+        cls, start: np.datetime64 | str, duration_s: float | str, step_s: float | str
+    ) -> TimeGrid:
+        start = parse_time(start)
+        duration = parse_duration(duration_s, what="duration")
+        step = parse_duration(step_s, what="step")
+        if step > duration:
+            raise ParameterError(
+                f"step {step:g} s is longer than the duration {duration:g} s; "
+                "expected a step no longer than the duration"
+            )
+        if step < 1e-3:
+            raise ParameterError(f"step {step:g} s is below 1 ms; expected at least 1ms")
+        n = int(np.floor(duration / step + 1e-9))
+        return cls(start=start, step_s=step, n_steps=max(n, 1))
+
+    @cached_property
+    def offsets_s(self) -> np.ndarray:
+        """Seconds since ``start`` of each instant, shape ``(n_steps,)``."""
+        return np.arange(self.n_steps, dtype=np.float64) * self.step_s
+
+    @cached_property
+    def times(self) -> np.ndarray:
+        """The instants as datetime64[ns], shape ``(n_steps,)``."""
+        return self.start + (self.offsets_s * _NS_PER_S).round().astype("timedelta64[ns]")
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_steps * self.step_s
+
+    def __len__(self) -> int:
+        return self.n_steps
+
+    def chunks(self, chunk_steps: int) -> list[tuple[int, int]]:
+        """Half-open index ranges ``[i0, i1)`` of at most ``chunk_steps`` steps."""
+        return [
+            (i, min(i + chunk_steps, self.n_steps))
+            for i in range(0, self.n_steps, chunk_steps)
+        ]

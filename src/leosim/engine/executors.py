@@ -1,0 +1,175 @@
+"""Where chunks of work run: in this process, on this machine's cores, or on Dask.
+
+An executor is a small object with one protocol::
+
+    for result in executor.imap(fn, context, tasks):   # results in task order
+        ...
+
+``fn(context, task)`` is a module-level function; ``context`` is the large, read-only
+state every task shares (the network), sent once per worker; ``tasks`` are small.
+At most ``2 * workers`` tasks are in flight, so finished results never pile up in
+memory when the consumer is slower than the workers.
+
+- :class:`Serial`: one task after another, here.
+- :class:`Processes`: forked worker processes on this machine (the local default).
+- :class:`Dask`: a Dask cluster: an embedded ``LocalCluster`` when no address is given, or
+  an existing scheduler (``tcp://HOST:PORT``; a dask-jobqueue or Kubernetes cluster works
+  the same way). Nothing assumes a shared filesystem except the output store.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from leosim.errors import LeosimError, ParameterError, require
+
+
+class ExecutorError(LeosimError, RuntimeError):
+    """An executor that cannot start (an unreachable scheduler, a missing extra)."""
+
+
+class Executor(Protocol):
+    name: str
+    workers: int
+    dashboard_link: str | None
+
+    def imap(self, fn: Callable[[Any, Any], Any], context: Any, tasks: Iterable[Any]) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class Serial:
+    """Run every task in this process, in order."""
+
+    name = "serial"
+    workers = 1
+    dashboard_link = None
+
+    def imap(self, fn, context, tasks):
+        for task in tasks:
+            yield fn(context, task)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_FORK_CONTEXT: Any = None
+_FORK_FN: Any = None
+
+
+def _fork_call(task):
+    return _FORK_FN(_FORK_CONTEXT, task)
+
+
+class Processes(Serial):
+    """Forked worker processes: the context is inherited, not pickled."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        if self.workers < 1:
+            raise ParameterError(f"workers {self.workers} is not positive; expected at least 1")
+
+    def imap(self, fn, context, tasks):
+        global _FORK_CONTEXT, _FORK_FN
+        tasks = list(tasks)
+        if self.workers == 1 or len(tasks) <= 1 or "fork" not in mp.get_all_start_methods():
+            yield from Serial().imap(fn, context, tasks)
+            return
+        _FORK_CONTEXT, _FORK_FN = context, fn
+        try:
+            n = min(self.workers, len(tasks))
+            with mp.get_context("fork").Pool(processes=n) as pool:
+                yield from _windowed(lambda t: pool.apply_async(_fork_call, (t,)), lambda f: f.get(), tasks, 2 * n)
+        finally:
+            _FORK_CONTEXT = _FORK_FN = None
+
+
+def _windowed(submit, result, tasks, window: int):
+    """Submit ``tasks`` keeping at most ``window`` in flight; yield results in order."""
+    pending: deque = deque()
+    it = iter(tasks)
+    for task in it:
+        pending.append(submit(task))
+        if len(pending) >= window:
+            break
+    while pending:
+        out = result(pending.popleft())
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(submit(nxt))
+        yield out
+
+
+class Dask(Serial):
+    """A Dask cluster: ``LocalCluster`` here, or an existing scheduler at ``address``."""
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, address: str | None = None, timeout_s: float = 10.0):
+        distributed = require("distributed", "dask")
+        self._cluster = None
+        try:
+            if address:
+                self.client = distributed.Client(address, timeout=f"{timeout_s}s")
+            else:
+                n = workers or default_workers()
+                self._cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                )
+                self.client = distributed.Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            if self._cluster is not None:
+                self._cluster.close()
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {address!r} ({type(exc).__name__}: {exc}); "
+                "expected a running scheduler, e.g. started with 'dask scheduler', at tcp://HOST:PORT"
+            ) from None
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
+        self.dashboard_link = getattr(self.client, "dashboard_link", None)
+
+    def imap(self, fn, context, tasks):
+        # the context goes to every worker once; each task then carries only its own data
+        [ctx] = self.client.scatter([context], broadcast=True)
+        yield from _windowed(lambda t: self.client.submit(fn, ctx, t, pure=False), lambda f: f.result(), tasks, 2 * self.workers)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+EXECUTORS = {"serial": Serial, "processes": Processes, "dask": Dask}
+
+
+def make_executor(name: str = "processes", workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor called ``name`` (``serial``, ``processes``, ``dask``)."""
+    if name not in EXECUTORS:
+        raise ParameterError(f"unknown executor {name!r}; expected one of: {', '.join(EXECUTORS)}")
+    if scheduler and name != "dask":
+        raise ParameterError(f"--scheduler {scheduler!r} needs --executor dask, not {name!r}")
+    if workers is not None and workers < 1:
+        raise ParameterError(f"workers {workers} is not positive; expected at least 1")
+    if name == "serial":
+        return Serial()
+    if name == "processes":
+        return Processes(workers)
+    return Dask(workers, scheduler)

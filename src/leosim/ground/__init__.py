@@ -1,0 +1,1 @@
+"""The ground segment: sites, ground segments and place names; countries; population."""

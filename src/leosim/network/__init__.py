@@ -1,0 +1,1 @@
+"""The network: link rules, routing modes, attachment policies and the router."""

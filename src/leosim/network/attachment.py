@@ -1,0 +1,221 @@
+"""Attachment policies: which visible satellite(s) each ground endpoint uses, per step.
+
+A policy is a small object with one protocol::
+
+    state = policy.start(chunk)                  # once per chunk of steps
+    rows, cols = policy.choose(state, step)      # per step: endpoint and satellite indices
+
+``chunk`` is a :class:`ChunkContext` (the chunk's instants and a function that gives the
+geometry at any other instants, for policies that look ahead or back); ``step`` is a
+:class:`StepGeometry` (the sine of the elevation of every endpoint-satellite pair and
+which pairs are visible). A policy's answer at an instant must not depend on where its
+chunk began (state is a cache of things computed from absolute time only), so a run
+gives the same numbers however it is split into chunks and workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["POLICIES", "AttachmentPolicy", "ChunkContext", "Free", "LongestVisible", "MaxElevation", "Scheduled", "StepGeometry", "policy"]
+
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class StepGeometry:
+    """Geometry of all endpoint-satellite pairs at one instant."""
+
+    t_unix_s: float          # the instant, seconds since 1970-01-01 UTC
+    sin_elevation: np.ndarray  # (n_endpoints, n_sats); NaN for satellites that failed
+    range_m: np.ndarray        # (n_endpoints, n_sats)
+    visible: np.ndarray        # (n_endpoints, n_sats) bool
+
+
+@dataclass(frozen=True)
+class ChunkContext:
+    """What a policy may know about a chunk before its first step."""
+
+    t_unix_s: np.ndarray  # (n_steps,) instants of the chunk
+    # geometry(t_unix_s (n,), sat_index (m,) or None) -> (sin_el, margin), each (n, n_e, m):
+    # the sine of the elevation, and a visibility margin that is >= 0 exactly when the
+    # pair is visible and crosses zero continuously when a satellite sets (NaN if failed)
+    geometry: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]]
+
+
+class AttachmentPolicy(Protocol):
+    name: str
+
+    def start(self, chunk: ChunkContext) -> object: ...
+
+    def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _best_per_row(score: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row with any allowed column, the column with the highest score."""
+    s = np.where(allowed, score, -np.inf)
+    cols = np.argmax(s, axis=1)
+    rows = np.flatnonzero(allowed.any(axis=1))
+    return rows, cols[rows]
+
+
+class Free:
+    """Every visible satellite is usable; the shortest path chooses (Hypatia's model)."""
+
+    name = "free"
+
+    def start(self, chunk: ChunkContext) -> None:
+        return None
+
+    def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
+        return np.nonzero(step.visible)
+
+
+class MaxElevation:
+    """The highest visible satellite, re-decided at every step."""
+
+    name = "max-elevation"
+
+    def start(self, chunk: ChunkContext) -> None:
+        return None
+
+    def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
+        return _best_per_row(step.sin_elevation, step.visible)
+
+
+class LongestVisible:
+    """The visible satellite that stays above the mask longest, re-decided every step.
+
+    The time a pass ends is found once per (endpoint, satellite) pass by sampling the
+    elevation ahead on an absolute grid of ``lookahead_step_s`` (so the answer does not
+    depend on when it was first asked) and interpolating the crossing linearly; a pass
+    still up after ``horizon_s`` counts as ending then. Ties go to the higher satellite.
+    """
+
+    name = "longest-visible"
+
+    def __init__(self, lookahead_step_s: float = 5.0, horizon_s: float = 900.0):
+        self.lookahead_step_s = lookahead_step_s
+        self.horizon_s = horizon_s
+
+    def start(self, chunk: ChunkContext) -> dict:
+        return {"chunk": chunk, "set_time": {}}
+
+    def _set_times(self, state: dict, step: StepGeometry, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        cache: dict = state["set_time"]
+        keys = rows.astype(np.int64) * (1 << 32) + cols
+        missing = np.array([k not in cache for k in keys.tolist()], dtype=bool)
+        if missing.any():
+            mr, mc = rows[missing], cols[missing]
+            sats = np.unique(mc)
+            dt = self.lookahead_step_s
+            g0 = np.floor(step.t_unix_s / dt) * dt
+            grid = g0 + dt * np.arange(1, int(self.horizon_s / dt) + 1)
+            _, margin = state["chunk"].geometry(grid, sats)  # (n_grid, n_e, n_sub)
+            sub = np.searchsorted(sats, mc)
+            m = margin[:, mr, sub]  # (n_grid, n_missing)
+            below = ~(m >= 0)
+            first = np.argmax(below, axis=0)
+            never = ~below.any(axis=0)
+            cols_ix = np.arange(len(first))
+            # interpolate the zero crossing of the margin between the last sample still
+            # visible and the first one below (from the current instant if the first is)
+            t1 = grid[first]
+            t0 = np.where(first > 0, grid[np.maximum(first - 1, 0)], step.t_unix_s)
+            m1 = m[first, cols_ix]
+            m0 = m[np.maximum(first - 1, 0), cols_ix]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frac = np.clip(m0 / (m0 - m1), 0.0, 1.0)
+            frac = np.where((first > 0) & np.isfinite(frac), frac, 0.0)
+            t_set = np.where(never, grid[-1], t0 + frac * (t1 - t0))
+            for k, ts in zip(keys[missing].tolist(), t_set.tolist()):
+                cache[k] = ts
+        return np.array([cache[k] for k in keys.tolist()])
+
+    def choose(self, state: dict, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
+        rows, cols = np.nonzero(step.visible)
+        if len(rows) == 0:
+            return rows, cols
+        # forget passes that ended, so a later pass of the same satellite is looked up anew
+        live = set((rows.astype(np.int64) * (1 << 32) + cols).tolist())
+        cache = state["set_time"]
+        for k in [k for k in cache if k not in live]:
+            del cache[k]
+        t_set = self._set_times(state, step, rows, cols)
+        score = np.full(step.visible.shape, -np.inf)
+        # seconds of visibility left, with elevation as a sub-millisecond tie-break
+        score[rows, cols] = (t_set - step.t_unix_s) + 1e-4 * step.sin_elevation[rows, cols]
+        return _best_per_row(score, step.visible)
+
+
+class Scheduled:
+    """Starlink's global schedule: a new serving satellite every 15 s, kept all interval.
+
+    Reconfiguration happens at :12, :27, :42 and :57 s past each minute (Tanveer 2023;
+    Mohan et al., WWW 2024). At each reconfiguration instant every endpoint takes, among
+    the satellites visible then, the one whose lower elevation at the start and end of
+    the interval is highest (the satellite that stays high for the whole interval). If
+    it drops below the mask before the interval ends, the highest visible satellite
+    stands in until the next reconfiguration (chosen at each step: the policy keeps no
+    state beyond the schedule, so any split of a run into chunks gives the same answer).
+    """
+
+    name = "scheduled"
+
+    def __init__(self, interval_s: float = 15.0, phase_s: float = 12.0):
+        self.interval_s = interval_s
+        self.phase_s = phase_s
+
+    def interval_start(self, t_unix_s: float) -> float:
+        return np.floor((t_unix_s - self.phase_s) / self.interval_s) * self.interval_s + self.phase_s
+
+    def start(self, chunk: ChunkContext) -> dict:
+        return {"chunk": chunk, "interval": None, "serving": None}
+
+    def choose(self, state: dict, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
+        t0 = self.interval_start(step.t_unix_s)
+        n_e = step.visible.shape[0]
+        if state["interval"] != t0:
+            sin_el, margin = state["chunk"].geometry(np.array([t0, t0 + self.interval_s]), None)
+            score = np.minimum(sin_el[0], sin_el[1])
+            rows, cols = _best_per_row(score, margin[0] >= 0)
+            serving = np.full(n_e, -1, dtype=np.int64)
+            serving[rows] = cols
+            state["interval"], state["serving"] = t0, serving
+        serving = state["serving"].copy()
+        e = np.arange(n_e)
+        lost = (serving < 0) | ~step.visible[e, np.maximum(serving, 0)]
+        if lost.any():
+            # the scheduled satellite is gone: the highest one now stands in. Decided
+            # afresh at every step (no memory of earlier stand-ins), so the answer at an
+            # instant never depends on where a chunk of steps began
+            rows, cols = _best_per_row(step.sin_elevation[lost], step.visible[lost])
+            idx = np.flatnonzero(lost)
+            serving[idx] = -1
+            serving[idx[rows]] = cols
+        ok = serving >= 0
+        return e[ok], serving[ok]
+
+
+POLICIES: dict[str, Callable[[], AttachmentPolicy]] = {
+    "free": Free,
+    "max-elevation": MaxElevation,
+    "longest-visible": LongestVisible,
+    "scheduled": Scheduled,
+}
+
+
+def policy(name: str) -> AttachmentPolicy:
+    """The attachment policy called ``name`` (see :data:`POLICIES`)."""
+    from leosim.errors import ParameterError
+
+    try:
+        return POLICIES[name]()
+    except KeyError:
+        raise ParameterError(
+            f"unknown attachment policy {name!r}; expected one of: {', '.join(POLICIES)}"
+        ) from None

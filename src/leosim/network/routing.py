@@ -1,0 +1,611 @@
+"""The network at each step and the shortest paths through it.
+
+Nodes are addressed by integer index (satellites first, then ground nodes); one step's
+graph is a sparse matrix of one-way propagation delays (s), and paths come from
+``scipy.sparse.csgraph.dijkstra`` run once from each source endpoint.
+
+Ground endpoints are split into a *source* node (edges out only) and a *sink* node
+(edges in only), so a path can never relay through another user's terminal. Gateways
+are split the same way unless the routing mode lets them relay. Routing modes are small
+value objects (:data:`ISL`, :data:`BENT_PIPE`, :data:`HYBRID`); attachment policies are
+objects from :mod:`leosim.network.attachment`.
+
+One-way delays are symmetric (propagation only), so RTT = 2 x one-way delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from leosim.core.geodesy import (
+    EARTH_RADIUS_M,
+    FIBRE_INDEX,
+    ISL_MIN_ALTITUDE_M,
+    SPEED_OF_LIGHT_M_S,
+    chord_min_radius_m,
+    geodetic_to_ecef,
+    great_circle_m,
+    pair_geometry,
+    up_vectors,
+    visible_candidates,
+)
+from leosim.errors import ParameterError
+from leosim.ground.sites import GroundSegment, SiteKind
+from leosim.network.attachment import AttachmentPolicy, ChunkContext, Free, StepGeometry
+from leosim.space.constellation import Constellation
+
+C = SPEED_OF_LIGHT_M_S
+# Terrestrial fibre routes are longer than the great circle. 1.5 is our default
+# assumption; conduit-level studies find fibre paths about 1.5-2x the geodesic
+# (Bozkurt et al., "Dissecting latency in the Internet's fiber infrastructure", 2018).
+DEFAULT_FIBRE_STRETCH = 1.5
+
+
+@dataclass(frozen=True)
+class RoutingMode:
+    """How traffic may cross the network.
+
+    ``isl``: laser links between satellites are used. ``gateway_relay``: a gateway may
+    take traffic down from one satellite and straight up to another. ``fibre_relay``:
+    traffic landed at a gateway may ride terrestrial fibre to another gateway and go
+    back up (bent-pipe relaying).
+    """
+
+    name: str
+    isl: bool
+    gateway_relay: bool
+    fibre_relay: bool
+
+
+ISL = RoutingMode("isl", isl=True, gateway_relay=False, fibre_relay=False)
+BENT_PIPE = RoutingMode("bent-pipe", isl=False, gateway_relay=False, fibre_relay=True)
+HYBRID = RoutingMode("hybrid", isl=True, gateway_relay=True, fibre_relay=True)
+ROUTING_MODES = {m.name: m for m in (ISL, BENT_PIPE, HYBRID)}
+
+
+def routing_mode(name: str) -> RoutingMode:
+    try:
+        return ROUTING_MODES[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown routing mode {name!r}; expected one of: {', '.join(ROUTING_MODES)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """When links exist.
+
+    A ground-satellite link exists when the elevation is at least ``min_elevation_deg``
+    (terminals) or ``gateway_min_elevation_deg`` (gateways), or, when
+    ``max_gsl_length_m`` is set (Hypatia's model), when the slant range is at most that.
+    A laser link exists when it is at most ``max_isl_length_m`` long and its chord stays
+    above ``isl_min_altitude_m`` over a spherical Earth of mean radius.
+    """
+
+    min_elevation_deg: float = 25.0
+    gateway_min_elevation_deg: float = 25.0
+    max_gsl_length_m: float | None = None
+    max_isl_length_m: float | None = None
+    isl_min_altitude_m: float = ISL_MIN_ALTITUDE_M
+    fibre_stretch: float = DEFAULT_FIBRE_STRETCH
+
+    def __post_init__(self) -> None:
+        for key in ("min_elevation_deg", "gateway_min_elevation_deg"):
+            v = getattr(self, key)
+            if not (0.0 <= v <= 90.0):
+                raise ParameterError(f"{key.replace('_deg', '')} {v:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+        for key in ("max_gsl_length_m", "max_isl_length_m"):
+            v = getattr(self, key)
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ParameterError(f"{key} {v!r} is not a positive length; expected metres > 0")
+        if not (self.fibre_stretch >= 1.0):
+            raise ParameterError(f"fibre stretch {self.fibre_stretch!r} is below 1; expected a factor >= 1")
+
+
+# A search may stop once past the farthest target its source needed at the previous step,
+# times this slack plus this margin; a source that then misses a target is searched again
+# without a bound, so the answer is exact whatever the two numbers (they only trade reruns
+# against search size).
+LIMIT_SLACK = 1.002
+LIMIT_MARGIN_S = 2e-4
+LIMIT_GROUPS = 8
+
+
+def _bounded_dijkstra(graph, src_nodes, prev_limit, pair_row, pair_target):
+    """``dijkstra`` from each source, stopped past its previous step's need when known.
+
+    Sources are grouped by bound (a few scipy calls rather than one per source). Returns
+    the distances, predecessors and this step's need per source (the farthest target
+    distance; inf when a target is unreachable, which makes that source unbounded next).
+    """
+    n = graph.shape[0]
+    if prev_limit is None or not np.isfinite(prev_limit).any():
+        dist, pred = dijkstra(graph, directed=True, indices=src_nodes, return_predecessors=True)
+    else:
+        lim = prev_limit * LIMIT_SLACK + LIMIT_MARGIN_S
+        dist = np.empty((len(src_nodes), n))
+        pred = np.empty((len(src_nodes), n), dtype=np.int32)
+        for grp in np.array_split(np.argsort(lim), min(LIMIT_GROUPS, len(lim))):
+            bound = lim[grp].max()
+            kw = {} if not np.isfinite(bound) else {"limit": bound}
+            dist[grp], pred[grp] = dijkstra(graph, directed=True, indices=src_nodes[grp], return_predecessors=True, **kw)
+        d_t = dist[pair_row, pair_target]
+        miss = np.unique(pair_row[~np.isfinite(d_t)])
+        miss = miss[np.isfinite(prev_limit[miss])]  # those searched unbounded are truly unreachable
+        if len(miss):
+            dist[miss], pred[miss] = dijkstra(graph, directed=True, indices=src_nodes[miss], return_predecessors=True)
+    need = np.zeros(len(src_nodes))
+    np.maximum.at(need, pair_row, dist[pair_row, pair_target])
+    return dist, pred, need
+
+
+@dataclass
+class ChunkResult:
+    """Per-step results of a chunk for a list of endpoint pairs.
+
+    Arrays are ``(n_steps, n_pairs)``: ``rtt_s`` (NaN when unreachable), ``length_m``
+    (one-way physical path length), ``hops`` (links on the path, 0 when unreachable),
+    ``path_hash`` (uint64 fingerprint of the node sequence, for path changes). When paths
+    were asked for, ``paths[k][p]`` is the node index sequence of pair ``p`` at step ``k``.
+    """
+
+    rtt_s: np.ndarray
+    length_m: np.ndarray
+    hops: np.ndarray
+    path_hash: np.ndarray
+    paths: list[list[tuple[int, ...]]] | None = None
+    n_isl_up: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Everything that is fixed over a run: nodes, link rules, routing mode, attachment.
+
+    ``endpoints`` are the ground nodes paths start and end at: satellite terminals, or
+    ``SERVER`` sites on the terrestrial internet (reached through a PoP). ``gateways``
+    and ``pops`` may be empty when the routing mode and endpoints do not need them.
+    """
+
+    constellation: Constellation
+    endpoints: GroundSegment
+    gateways: GroundSegment = field(default_factory=lambda: GroundSegment.from_sites([]))
+    pops: GroundSegment = field(default_factory=lambda: GroundSegment.from_sites([]))
+    routing: RoutingMode = ISL
+    attachment: AttachmentPolicy = field(default_factory=Free)
+    links: LinkOptions = field(default_factory=LinkOptions)
+    isl_pairs: np.ndarray | None = None
+    pop_selection: str = "nearest"
+    # SGP4 runs every knot_s seconds and positions in between are interpolated (~2 cm);
+    # None runs SGP4 at every step
+    knot_s: float | None = 10.0
+
+    def __post_init__(self) -> None:
+        if self.pop_selection not in ("nearest", "best"):
+            raise ParameterError(f"unknown PoP selection {self.pop_selection!r}; expected 'nearest' or 'best'")
+        needs_ground = self.routing != ISL or self.server_mask.any()
+        if needs_ground and (len(self.gateways) == 0 or len(self.pops) == 0):
+            raise ParameterError(
+                f"routing {self.routing.name!r} with these endpoints needs gateways and PoPs, "
+                f"but {len(self.gateways)} gateways and {len(self.pops)} PoPs were given"
+            )
+
+    # ---------------------------------------------------------------- layout
+    @cached_property
+    def isl(self) -> np.ndarray:
+        if not self.routing.isl:
+            return np.zeros((0, 2), dtype=np.int64)
+        if self.isl_pairs is not None:
+            return np.asarray(self.isl_pairs, dtype=np.int64).reshape(-1, 2)
+        from leosim.space.structure import plus_grid_pairs
+
+        return plus_grid_pairs(self.constellation)
+
+    @cached_property
+    def server_mask(self) -> np.ndarray:
+        return np.array([k == SiteKind.SERVER for k in self.endpoints.kinds], dtype=bool)
+
+    @cached_property
+    def uses_gateways(self) -> bool:
+        return self.routing != ISL or bool(self.server_mask.any())
+
+    @cached_property
+    def _layout(self) -> dict[str, int]:
+        S, E = self.constellation.n_sats, len(self.endpoints)
+        G = len(self.gateways) if self.uses_gateways else 0
+        P = len(self.pops) if self.uses_gateways else 0
+        o = {"sat": 0, "src": S, "dst": S + E, "gw_in": S + 2 * E}
+        o["gw_out"] = o["gw_in"] if self.routing.gateway_relay else o["gw_in"] + G
+        o["pop"] = o["gw_out"] + G if not self.routing.gateway_relay else o["gw_in"] + G
+        o["n"] = o["pop"] + P
+        o["G"], o["P"], o["S"], o["E"] = G, P, S, E
+        return o
+
+    @property
+    def n_nodes(self) -> int:
+        return self._layout["n"]
+
+    def node_name(self, node: int) -> str:
+        """Label of a node index; ``-1 - e`` stands for server endpoint ``e``."""
+        o = self._layout
+        if node < 0:
+            return self.endpoints.names[-1 - node]
+        if node < o["src"]:
+            return self.constellation.names[node]
+        if node < o["dst"]:
+            return self.endpoints.names[node - o["src"]]
+        if node < o["gw_in"]:
+            return self.endpoints.names[node - o["dst"]]
+        if node < o["gw_in"] + o["G"]:
+            return self.gateways.names[node - o["gw_in"]]
+        if node < o["gw_out"] + o["G"]:
+            return self.gateways.names[node - o["gw_out"]]
+        return self.pops.names[node - o["pop"]]
+
+    def node_kind(self, node: int) -> str:
+        o = self._layout
+        if node < 0:
+            return "server"
+        if node < o["src"]:
+            return "satellite"
+        if node < o["gw_in"]:
+            return "endpoint"
+        if node < o["pop"]:
+            return "gateway"
+        return "pop"
+
+    @cached_property
+    def _ground(self) -> dict[str, np.ndarray]:
+        ep = self.endpoints
+        out = {
+            "ep_xyz": geodetic_to_ecef(ep.latitude_deg, ep.longitude_deg, ep.altitude_m).reshape(-1, 3),
+            "ep_up": up_vectors(ep.latitude_deg, ep.longitude_deg).reshape(-1, 3),
+        }
+        term = ~self.server_mask
+        out["term_idx"] = np.flatnonzero(term)
+        if self.uses_gateways:
+            gw, pops = self.gateways, self.pops
+            out["gw_xyz"] = geodetic_to_ecef(gw.latitude_deg, gw.longitude_deg, gw.altitude_m).reshape(-1, 3)
+            out["gw_up"] = up_vectors(gw.latitude_deg, gw.longitude_deg).reshape(-1, 3)
+            fib = self.links.fibre_stretch * FIBRE_INDEX / C  # seconds per metre of great circle
+            d_gw_pop = great_circle_m(gw.latitude_deg[:, None], gw.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
+            out["gw_home"] = np.argmin(d_gw_pop, axis=1)
+            out["gw_home_delay"] = d_gw_pop[np.arange(len(gw)), out["gw_home"]] * fib
+            d_pp = great_circle_m(pops.latitude_deg[:, None], pops.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
+            out["pop_pop_delay"] = d_pp * fib
+            d_ep_pop = great_circle_m(ep.latitude_deg[:, None], ep.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
+            out["ep_pop_delay"] = d_ep_pop * fib  # (E, P): fibre from a PoP to a server endpoint
+            out["ep_nearest_pop"] = np.argmin(d_ep_pop, axis=1)
+        return out
+
+    @cached_property
+    def _static_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edges that never change: fibre between gateways and PoPs, and between PoPs."""
+        rows, cols, w = [], [], []
+        if self.uses_gateways:
+            o, g = self._layout, self._ground
+            G, P = o["G"], o["P"]
+            gi = np.arange(G)
+            home = o["pop"] + g["gw_home"]
+            rows += [o["gw_in"] + gi]
+            cols += [home]
+            w += [g["gw_home_delay"]]
+            if self.routing.fibre_relay:
+                rows += [home]
+                cols += [o["gw_out"] + gi]
+                w += [g["gw_home_delay"]]
+            pi, pj = np.nonzero(~np.eye(P, dtype=bool))
+            rows += [o["pop"] + pi]
+            cols += [o["pop"] + pj]
+            w += [g["pop_pop_delay"][pi, pj]]
+        if not rows:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, np.zeros(0)
+        w_all = np.concatenate(w)
+        return np.concatenate(rows), np.concatenate(cols), np.maximum(w_all, 1e-12)
+
+    # ------------------------------------------------------------- geometry
+    def _gsl_margin(self, sin_el: np.ndarray, rng: np.ndarray, min_el_deg: float) -> np.ndarray:
+        if self.links.max_gsl_length_m is not None:
+            return (self.links.max_gsl_length_m - rng) / self.links.max_gsl_length_m
+        return sin_el - np.sin(np.radians(min_el_deg))
+
+    def _site_links(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
+        """Candidate (site, satellite) pairs with sin(elevation), range (m) and margin.
+
+        Only pairs that pass the cheap cull (:func:`visible_candidates`) are listed; every
+        other pair is certainly below the mask.
+        """
+        rows, cols = visible_candidates(xyz, sat_xyz, min_elevation_deg=min_el_deg, max_range_m=self.links.max_gsl_length_m)
+        s, r = pair_geometry(xyz, up, sat_xyz, rows, cols)
+        return rows, cols, s, r, self._gsl_margin(s, r, min_el_deg)
+
+    def _site_geometry(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
+        """Dense ``(n_sites, n_sats)`` sin(elevation), range and visibility margin.
+
+        Pairs outside the cull get sin(el) = -1, range = inf and a negative margin.
+        """
+        rows, cols, s, r, m = self._site_links(xyz, up, sat_xyz, min_el_deg)
+        shape = (len(xyz), len(sat_xyz))
+        sin_el = np.full(shape, -1.0)
+        rng = np.full(shape, np.inf)
+        margin = np.full(shape, -2.0)
+        sin_el[rows, cols] = s
+        rng[rows, cols] = r
+        margin[rows, cols] = m
+        return sin_el, rng, margin
+
+    def endpoint_geometry(self, sat_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """sin(elevation), range (m), visibility margin for terminals x satellites at one instant."""
+        g = self._ground
+        ti = g["term_idx"]
+        sin_el, rng, margin = self._site_geometry(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, self.links.min_elevation_deg)
+        if not self._serves_all:
+            margin[:, ~self.constellation.serves_terminals] = -2.0  # never a terminal's satellite
+        return sin_el, rng, margin
+
+    @cached_property
+    def _serves_all(self) -> bool:
+        return bool(self.constellation.serves_terminals.all())
+
+    def chunk_context(self, t_unix_s: np.ndarray) -> ChunkContext:
+        def geometry(t: np.ndarray, sats: np.ndarray | None):
+            times = (np.asarray(t) * 1e9).round().astype("datetime64[ns]")
+            pos = self.constellation.positions(times, sat_index=sats)
+            sin_out, margin_out = [], []
+            for k in range(len(times)):
+                s, _, m = self.endpoint_geometry(pos[k])
+                sin_out.append(s)
+                margin_out.append(m)
+            return np.array(sin_out), np.array(margin_out)
+
+        return ChunkContext(t_unix_s=t_unix_s, geometry=geometry)
+
+    # --------------------------------------------------------------- solving
+    def solve(
+        self,
+        times: np.ndarray,
+        pairs: np.ndarray,
+        *,
+        want_paths: bool = False,
+        positions: np.ndarray | None = None,
+        step_s: float | None = None,
+    ) -> ChunkResult:
+        """Shortest paths for endpoint ``pairs`` (``(n_pairs, 2)`` indices) at ``times``.
+
+        One call is one chunk: attachment state lives for the call only. ``step_s`` is the
+        run's time step (inferred from ``times`` when not given): positions are
+        interpolated between SGP4 knots only when steps are shorter than ``knot_s``, and
+        that choice must not depend on how a run is cut into chunks.
+        """
+        times = np.asarray(times, dtype="datetime64[ns]")
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        n_t, n_p = len(times), len(pairs)
+        block = 64  # steps of positions held at once: memory stays small for 10k satellites
+        if step_s is None and n_t > 1:
+            step_s = float(np.median(np.diff(times).astype(np.int64))) / 1e9
+        knot_s = self.knot_s if (self.knot_s and step_s is not None and step_s < self.knot_s) else None
+        t_unix = times.astype(np.int64) / 1e9
+        o, g = self._layout, self._ground
+        server = self.server_mask
+        # orient each pair so that the search starts from a terminal when there is one
+        a, b = pairs[:, 0].copy(), pairs[:, 1].copy()
+        swap = server[a] & ~server[b]
+        a[swap], b[swap] = b[swap], a[swap]
+        fibre_only = server[a] & server[b]
+        sources = np.unique(a[~fibre_only])
+        src_row = np.searchsorted(sources, a)
+        # the node each search must reach: the sink of a terminal, or the PoP that serves
+        # a server destination (then the fibre from that PoP to the server is added)
+        target = o["dst"] + b
+        tail_delay = np.zeros(n_p)
+        to_server = server[b] & ~fibre_only
+        if to_server.any():
+            # "nearest": the PoP nearest the terminal (Starlink assigns each terminal a
+            # home PoP); "best": whichever PoP gives the lowest delay, chosen per step
+            pop = g["ep_nearest_pop"][a[to_server]]
+            target[to_server] = o["pop"] + pop
+            tail_delay[to_server] = g["ep_pop_delay"][b[to_server], pop]
+        best_pop = to_server.any() and self.pop_selection == "best"
+        state = self.attachment.start(self.chunk_context(t_unix))
+        # per source row, how far its search had to go at the previous step (None: unbounded)
+        prev_limit = None
+        searched = ~fibre_only
+
+        rtt = np.full((n_t, n_p), np.nan)
+        length = np.full((n_t, n_p), np.nan)
+        hops = np.zeros((n_t, n_p), dtype=np.int16)
+        phash = np.zeros((n_t, n_p), dtype=np.uint64)
+        n_isl_up = np.zeros(n_t, dtype=np.int32)
+        paths = [] if want_paths else None
+
+        for k in range(n_t):
+            if positions is not None:
+                pos = positions[k]
+            else:
+                if k % block == 0:
+                    pos_block = self.constellation.positions(times[k:k + block], knot_s=knot_s)
+                pos = pos_block[k % block]
+            graph, n_isl_up[k] = self._step_graph(pos, t_unix[k], state)
+            if len(sources):
+                if best_pop:  # every PoP is a candidate target: search everything
+                    dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
+                else:
+                    dist, pred, prev_limit = _bounded_dijkstra(
+                        graph, o["src"] + sources, prev_limit, src_row[searched], target[searched]
+                    )
+            else:
+                dist = np.zeros((0, o["n"]))
+                pred = np.zeros((0, o["n"]), dtype=np.int32)
+            if best_pop:
+                ts = np.flatnonzero(to_server)
+                cand = dist[src_row[ts]][:, o["pop"]:o["pop"] + o["P"]] + g["ep_pop_delay"][b[ts]]
+                pop = np.argmin(cand, axis=1)
+                target[ts] = o["pop"] + pop
+                tail_delay[ts] = g["ep_pop_delay"][b[ts], pop]
+            res = self._walk(dist, pred, src_row, o["src"] + a, target, want_paths)
+            one_way = res["delay"] + tail_delay
+            length_m = res["length"] + tail_delay * C / FIBRE_INDEX
+            hop = res["hops"] + to_server.astype(np.int16)
+            if fibre_only.any():
+                fo = fibre_only
+                d_ab = great_circle_m(
+                    self.endpoints.latitude_deg[a[fo]], self.endpoints.longitude_deg[a[fo]],
+                    self.endpoints.latitude_deg[b[fo]], self.endpoints.longitude_deg[b[fo]],
+                ) * self.links.fibre_stretch
+                one_way[fo] = d_ab * FIBRE_INDEX / C
+                length_m[fo] = d_ab
+                hop[fo] = 1
+            one_way[~np.isfinite(one_way)] = np.nan
+            rtt[k] = 2.0 * one_way
+            length[k] = length_m
+            hops[k] = np.where(np.isfinite(one_way), hop, 0)
+            phash[k] = res["hash"]
+            if want_paths:
+                step_paths = []
+                for p in range(n_p):
+                    nodes = res["paths"][p]
+                    if not np.isfinite(one_way[p]):
+                        nodes = ()
+                    elif to_server[p]:
+                        nodes = nodes + (-1 - b[p],)  # the server itself, after the PoP
+                    elif fibre_only[p]:
+                        nodes = (o["src"] + a[p], -1 - b[p])
+                    if swap[p]:
+                        nodes = tuple(reversed(nodes))
+                    step_paths.append(nodes)
+                paths.append(step_paths)
+        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up)
+
+    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
+        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
+        o, g = self._layout, self._ground
+        st_rows, st_cols, st_w = self._static_edges
+        rows_l, cols_l, w_l = [st_rows], [st_cols], [st_w]
+        isl_up = self.isl
+        # laser links: up when short enough and clear of the atmosphere
+        if len(isl_up):
+            pa, pb = pos[isl_up[:, 0]], pos[isl_up[:, 1]]
+            d = np.linalg.norm(pb - pa, axis=1)
+            up = (d <= (self.links.max_isl_length_m or np.inf)) & (
+                chord_min_radius_m(pa, pb) >= EARTH_RADIUS_M + self.links.isl_min_altitude_m
+            )
+            isl_up = isl_up[up]
+            dd = d[up] / C
+            rows_l += [isl_up[:, 0], isl_up[:, 1]]
+            cols_l += [isl_up[:, 1], isl_up[:, 0]]
+            w_l += [dd, dd]
+        # terminals, through the attachment policy
+        sin_el, rng, margin = self.endpoint_geometry(pos)
+        visible = margin >= 0
+        gw_sats = None
+        if o["G"]:  # sparse: hundreds of gateways x thousands of satellites, few visible
+            gr, gc, _, grng, gm = self._site_links(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
+            keep = gm >= 0
+            gr, gc, grng = gr[keep], gc[keep], grng[keep]
+            gw_sats = np.zeros(len(pos), dtype=bool)
+            gw_sats[gc] = True
+        if not isinstance(self.attachment, Free):
+            # a policy that picks one satellite must pick one that can carry traffic on:
+            # of the best-connected satellites if the terminal sees any, else of any
+            # satellite that can forward at all
+            best, any_ = self._usable(isl_up, gw_sats)
+            vis_best = visible & best[None, :]
+            visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
+        er, sc = self.attachment.choose(state, StepGeometry(t_unix_s, sin_el, rng, visible))
+        e_idx = g["term_idx"][er]
+        wd = rng[er, sc] / C
+        rows_l += [o["src"] + e_idx, sc]
+        cols_l += [sc, o["dst"] + e_idx]
+        w_l += [wd, wd]
+        # gateways: any visible satellite (a gateway site has many antennas)
+        if o["G"]:
+            gw_w = grng / C
+            rows_l += [gc]
+            cols_l += [o["gw_in"] + gr]
+            w_l += [gw_w]
+            if self.routing.fibre_relay or self.routing.gateway_relay:
+                rows_l += [o["gw_out"] + gr]
+                cols_l += [gc]
+                w_l += [gw_w]
+        ww = np.maximum(np.concatenate(w_l), 1e-12)  # csgraph reads a zero weight as no edge
+        graph = sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(o["n"], o["n"]))
+        return graph, len(isl_up) if self.routing.isl else 0
+
+    def _usable(self, isl_up: np.ndarray, gw_sats: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Satellites that can carry a terminal's traffic on, at one step: (best, any).
+
+        With laser links, *best* is the largest laser-connected component (shells are not
+        cross-linked, so a terminal on a small shell reaches only that shell) and *any*
+        every satellite with a laser link up. With gateways, satellites that see one are
+        both. A satellite still raising its orbit, with no links, is neither.
+        """
+        S = self.constellation.n_sats
+        best = np.zeros(S, dtype=bool)
+        any_ = np.zeros(S, dtype=bool)
+        if self.routing.isl and len(isl_up):
+            adj = sp.coo_matrix((np.ones(len(isl_up)), (isl_up[:, 0], isl_up[:, 1])), shape=(S, S))
+            _, labels = connected_components(adj, directed=False)
+            sizes = np.bincount(labels)
+            best |= labels == np.argmax(sizes)
+            any_ |= sizes[labels] > 1
+        if (self.routing.gateway_relay or self.routing.fibre_relay) and gw_sats is not None:
+            sees_gw = gw_sats
+            best |= sees_gw
+            any_ |= sees_gw
+        return best, any_
+
+    def _walk(self, dist, pred, src_row, src_node, target, want_paths):
+        """Follow predecessors back from each target, all pairs at once.
+
+        The delay of each edge on a shortest path is the difference of the distances at
+        its ends, so physical length (vacuum or fibre) needs no edge lookup.
+        """
+        o = self._layout
+        n_p = len(target)
+        out = {
+            "delay": np.full(n_p, np.inf),
+            "length": np.zeros(n_p),
+            "hops": np.zeros(n_p, dtype=np.int16),
+            "hash": np.zeros(n_p, dtype=np.uint64),
+            "paths": [()] * n_p,
+        }
+        if n_p == 0 or dist.shape[0] == 0:
+            return out
+        valid = src_row < dist.shape[0]
+        rows = np.where(valid, src_row, 0)
+        d_target = np.where(valid, dist[rows, target], np.inf)
+        out["delay"] = d_target
+        cur = target.copy()
+        active = np.isfinite(d_target)
+        h = np.full(n_p, 1469598103934665603, dtype=np.uint64)
+        prime = np.uint64(1099511628211)
+        ground_start = o["gw_in"]
+        seq = [[int(t)] for t in target] if want_paths else None
+        length = np.zeros(n_p)
+        hops = np.zeros(n_p, dtype=np.int16)
+        for _ in range(o["n"]):
+            if not active.any():
+                break
+            idx = np.flatnonzero(active)
+            c = cur[idx]
+            p = pred[rows[idx], c]
+            seg = dist[rows[idx], c] - dist[rows[idx], p]
+            fibre = (c >= ground_start) & (p >= ground_start)
+            length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
+            hops[idx] += 1
+            h[idx] = (h[idx] ^ c.astype(np.uint64)) * prime
+            cur[idx] = p
+            if want_paths:
+                for i, node in zip(idx.tolist(), p.tolist()):
+                    seq[i].append(node)
+            active[idx] = p != src_node[idx]
+        out["length"], out["hops"], out["hash"] = length, hops, h
+        if want_paths:
+            out["paths"] = [tuple(reversed(s)) for s in seq]
+        return out

@@ -1,0 +1,1 @@
+"""Runs: the output directory (INCOMPLETE marker, overwrite, resume), fingerprints, sweeps."""

@@ -1,0 +1,1 @@
+"""Presentation: the HTML report, the plots and maps, the headline text."""
