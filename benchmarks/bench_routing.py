@@ -51,7 +51,8 @@ from leosim.core.time import TimeGrid, parse_duration
 from leosim.engine.chunks import PairChunk, default_chunk_steps, run_pairs
 from leosim.ground.sites import GroundSegment
 from leosim.network.attachment import Free
-from leosim.network.routing import ISL, Network
+from leosim.network.modes import ISL
+from leosim.network.routing import Network
 from leosim.space.constellation import Constellation
 
 PRESETS = {"shell1": "starlink-shell1", "gen1": "starlink-gen1"}

@@ -23,7 +23,7 @@ from leosim.models.capacity import (
     max_min_fair_lp,
     reconfiguration_starts,
 )
-from leosim.network.routing import BENT_PIPE
+from leosim.network.modes import BENT_PIPE
 
 T0 = np.datetime64("2026-05-13T00:00:12")
 

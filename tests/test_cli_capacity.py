@@ -63,10 +63,10 @@ def test_capacity_bad_input_is_one_line(args, message):
 def test_capacity_missing_extra_says_what_to_install():
     code = ("import sys; sys.modules['itur'] = None; "
             "sys.argv = ['leosim', 'capacity', '--country', 'LU', '--terminals', '10']; "
-            "from leosim.apps.cli.main import main; main()")
+            "from leosim.apps.cli.app import main; main()")
     p = leosim(code=code)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     expected = ("error: this needs the Python package 'itur', which is not installed; "
                 "install it with: pip install 'leosim[capacity]'")
-    # the brackets survive: leosim.apps.cli.main.main escapes rich markup in messages
+    # the brackets survive: leosim.apps.cli.app.main escapes rich markup in messages
     assert p.stderr.strip() == expected

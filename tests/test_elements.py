@@ -476,16 +476,18 @@ def test_checksum_can_be_skipped():
 # ---------------------------------------------------------------------------------
 # Unreadable files
 
+EXPECTED = "; expected TLE, OMM JSON or CSV, or Hypatia tles.txt, optionally gzip-compressed"
+
 
 def test_missing_file_message(tmp_path):
     path = tmp_path / "absent.tle"
     message = raises_message(read_tle_file, path)
-    assert message == f"cannot read element file '{path}': no such file"
+    assert message == f"cannot read element file '{path}': no such file" + EXPECTED
 
 
 def test_directory_message(tmp_path):
     message = raises_message(read_element_file, tmp_path)
-    assert message == (f"cannot read element file '{tmp_path}': it is a directory, expected a file")
+    assert message == f"cannot read element file '{tmp_path}': it is a directory" + EXPECTED
 
 
 def test_binary_file_message(tmp_path):

@@ -9,21 +9,18 @@ import numpy as np
 import pytest
 
 from leosim import ParameterError
+from leosim.core.radio import clutter_loss_terrestrial_db, free_space_loss_db, noise_power_dbw, radio_horizon_m
 from leosim.models.exposure import (
     Emitter,
     Sensor,
     SensorError,
     aoa_covariance,
-    clutter_loss_terrestrial_db,
     detection_range_m,
     duty_cycle_from_traffic,
     energy_detector_pd,
     error_ellipse,
-    free_space_loss_db,
     hybrid_covariance,
     load_sensors,
-    noise_power_dbw,
-    radio_horizon_m,
     risk_map,
     tdoa_covariance,
     time_to_locate,

@@ -32,9 +32,9 @@ from leosim.core.geodesy import (
     max_isl_length_m,
     sin_elevation_and_range,
     up_vectors,
-    visible_candidates,
 )
 from leosim.core.time import TimeGrid, parse_duration
+from leosim.core.visibility import visible_candidates
 from leosim.errors import ParameterError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -22,7 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leosim.errors import GroundSegmentError, ParameterError, PlaceError
-from leosim.ground.sites import GroundSegment, Site, SiteKind, resolve_place
+from leosim.ground.places import resolve_place
+from leosim.ground.sites import GroundSegment, Site, SiteKind
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("LEOSIM_SHARED_DATA", "/work/shared/data"))
@@ -531,23 +532,23 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     with pytest.raises(GroundSegmentError) as info:
         GroundSegment.from_csv(missing)
-    assert str(info.value) == f"{missing}: no such file; expected {CSV_HELP}"
+    assert str(info.value) == f"cannot read site file '{missing}': no such file; expected {CSV_HELP}"
     with pytest.raises(GroundSegmentError) as info:
         GroundSegment.from_hypatia(tmp_path)
-    assert str(info.value) == f"{tmp_path}: is a directory; expected {HYPATIA_HELP}"
+    assert str(info.value) == f"cannot read site file '{tmp_path}': it is a directory; expected {HYPATIA_HELP}"
     with pytest.raises(GroundSegmentError) as info:
         GroundSegment.from_file(missing)
-    assert str(info.value) == f"{missing}: no such file; expected {CSV_HELP}, or {HYPATIA_HELP}"
+    assert str(info.value) == f"cannot read site file '{missing}': no such file; expected {CSV_HELP}, or {HYPATIA_HELP}"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "{path}: file is empty; expected " + CSV_HELP),
-        (" \n\n", "{path}: file is empty; expected " + CSV_HELP),
+        ("", "cannot read site file '{path}': it is empty; expected " + CSV_HELP),
+        (" \n\n", "cannot read site file '{path}': it is empty; expected " + CSV_HELP),
         (
             "name,latitude_deg,longitude_deg\n",
-            "{path}: no sites after the header on line 1; expected one site per line",
+            "{path}: no sites after the header; expected one site per line",
         ),
         (
             "id,city,x,y\n0,Tokyo,1,2\n",
@@ -565,11 +566,11 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         ),
         (
             "name,latitude_deg,longitude_deg\nA,1,2\nB,north,2\n",
-            "{path}:3: latitude_deg 'north' is not a number; expected decimal degrees such as 47.6",
+            "{path}:3: latitude_deg 'north' is not a number; expected a number of degrees such as 47.6",
         ),
         (
             "name,latitude_deg,longitude_deg,altitude_m\nA,1,2,high\n",
-            "{path}:2: altitude_m 'high' is not a number; expected metres such as 120.5",
+            "{path}:2: altitude_m 'high' is not a number; expected a number of metres such as 120.5",
         ),
         (
             "name,latitude_deg,longitude_deg\nA,91.5,2\n",
@@ -599,7 +600,7 @@ def test_csv_errors(tmp_path: Path, text: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "{path}: file is empty; expected " + HYPATIA_HELP),
+        ("", "cannot read site file '{path}': it is empty; expected " + HYPATIA_HELP),
         (
             "0,Tokyo,35.6895,139.69171\n",
             "{path}:1: 4 fields in '0,Tokyo,35.6895,139.69171'; expected 5 as "
@@ -643,5 +644,5 @@ def test_not_utf8(tmp_path: Path) -> None:
         GroundSegment.from_csv(path)
     assert (
         str(info.value)
-        == f"{path}: not UTF-8 text (invalid continuation byte at byte 14); expected {CSV_HELP}"
+        == f"cannot read site file '{path}': it is not text (byte 0xe3 at offset 14 is not UTF-8); expected {CSV_HELP}"
     )

@@ -11,16 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leosim.core.geodesy import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S, max_gsl_length_m
+from leosim.core.radio import BOLTZMANN_DBW_PER_K_HZ
+from leosim.core.radio import free_space_loss_db as free_space_path_loss_db
 from leosim.errors import MissingExtraError, ParameterError
 from leosim.models.linkbudget import (
-    BOLTZMANN_DBW_PER_K_HZ,
     DVB_S2X_MODCODS,
     ITU_RR_ARTICLE_21_KU,
     Atmosphere,
     LinkBudget,
     ModCodTable,
     aperture_gain_dbi,
-    free_space_path_loss_db,
     off_nadir_rad,
     receiver_noise_temperature_k,
     scan_loss_db,

@@ -273,7 +273,7 @@ def test_failed_satellite_is_left_out_not_fatal(small):
 
 
 def test_isl_file_replaces_plus_grid(small, tmp_path):
-    from leosim.space.structure import read_isl_file
+    from leosim.formats.isl import read_isl_file
 
     f = tmp_path / "isls.txt"
     f.write_text("0 1\n1 2\n\n2 0\n")
@@ -286,20 +286,20 @@ def test_isl_file_replaces_plus_grid(small, tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("0 1\n1 x\n", "isls.txt:2: '1 x' is not an ISL; expected two satellite indices 'A B'"),
-        ("0 1\n1 999\n", "isls.txt:2: satellite index 999 is out of range; expected 0 to 191"),
-        ("3 3\n", "isls.txt:1: ISL 3 3 links a satellite to itself; expected two different satellites"),
+        ("0 1\n1 x\n", "{path}:2: '1 x' is not an ISL; expected two satellite indices 'A B'"),
+        ("0 1\n1 999\n", "{path}:2: satellite index 999 is out of range; expected 0 to 191"),
+        ("3 3\n", "{path}:1: ISL 3 3 links a satellite to itself; expected two different satellites"),
     ],
 )
 def test_isl_file_errors(small, tmp_path, text, message):
     from leosim import ElementSetError
-    from leosim.space.structure import read_isl_file
+    from leosim.formats.isl import read_isl_file
 
     f = tmp_path / "isls.txt"
     f.write_text(text)
     with pytest.raises(ElementSetError) as exc:
         read_isl_file(f, small.n_sats)
-    assert str(exc.value) == message
+    assert str(exc.value) == message.format(path=f)
 
 
 def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
@@ -326,7 +326,8 @@ def test_hypatia_tles_layout_gives_plus_grid_by_index(tmp_path):
 
 def test_visible_candidates_dense_and_tree_agree():
     """The k-d tree cull (many sites) lists exactly the pairs of the dense one."""
-    from leosim.core.geodesy import geodetic_to_ecef, visible_candidates
+    from leosim.core.geodesy import geodetic_to_ecef
+    from leosim.core.visibility import visible_candidates
 
     rng = np.random.default_rng(7)
     sites = geodetic_to_ecef(rng.uniform(-80, 80, 300), rng.uniform(-180, 180, 300))

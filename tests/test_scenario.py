@@ -373,7 +373,7 @@ def test_adversary_report_renders_in_a_real_browser(jam_run):
 def test_coastal_city_is_admitted_on_land():
     """Bandar Abbas's centre lies at sea on the 1:50m coastline; admission moves it ashore."""
     from leosim.ground.countries import country_of
-    from leosim.ground.sites import resolve_place
+    from leosim.ground.places import resolve_place
     from leosim.pipeline.run import _on_land
 
     site = resolve_place("Bandar Abbas")

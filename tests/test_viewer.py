@@ -127,7 +127,7 @@ def test_window_positions_and_links_match_the_engine(data):
 def test_node_site_inverts_the_node_layout():
     from leosim import Constellation, GroundSegment, Network, resolve_place
     from leosim.ground.sites import SiteKind
-    from leosim.network.routing import BENT_PIPE, HYBRID
+    from leosim.network.modes import BENT_PIPE, HYBRID
 
     c = Constellation.preset("starlink-shell1")
     ends = GroundSegment.from_sites([resolve_place("London"), resolve_place("Madrid", kind=SiteKind.SERVER)])

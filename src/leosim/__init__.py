@@ -19,9 +19,12 @@ from leosim.errors import (
     ParameterError,
     PlaceError,
 )
-from leosim.ground.sites import GroundSegment, Site, SiteKind, resolve_place
+from leosim.ground.places import resolve_place
+from leosim.ground.sites import GroundSegment, Site, SiteKind
 from leosim.network.attachment import Free, LongestVisible, MaxElevation, Scheduled
-from leosim.network.routing import BENT_PIPE, HYBRID, ISL, LinkOptions, Network, RoutingMode
+from leosim.network.links import LinkOptions
+from leosim.network.modes import BENT_PIPE, HYBRID, ISL, RoutingMode
+from leosim.network.routing import Network
 from leosim.space.constellation import Constellation, Shell
 
 __all__ = [

@@ -1,3 +1,3 @@
-from leosim.apps.cli.main import main
+from leosim.apps.cli.app import main
 
 main()

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from leosim.errors import LeosimError, ParameterError, require
+from leosim.errors import EmulationError, ParameterError, require
 from leosim.models.emulation import Dropper, EmulationSchedule
 
 PREFIX = "leosim-"
@@ -49,9 +49,6 @@ IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
 CLIENT_IP, SERVER_IP, PREFIXLEN = "10.213.0.1", "10.213.0.2", 30
 
-
-class EmulationError(LeosimError, RuntimeError):
-    """The emulated link cannot be built or run (not root, no namespaces, a missing tool)."""
 
 
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -44,13 +44,19 @@ import numpy as np
 from leosim.core.geodesy import (
     EARTH_RADIUS_M,
     chord_min_radius_m,
+    destination_point,
     geodetic_to_ecef,
-    pair_geometry,
     up_vectors,
-    visible_candidates,
 )
 from leosim.core.time import format_time
-from leosim.errors import LeosimError, require
+from leosim.errors import (
+    PortInUseError,
+    RequestError,
+    ResultsDirError,
+    ViewerAssetsError,
+    ViewerError,
+    require,
+)
 from leosim.ground.sites import SiteKind
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "viewer_static"
@@ -66,24 +72,9 @@ _INVALID = -32768  # int16 marker of a satellite SGP4 could not propagate
 RESULTS_MARKERS = ("summary.json", "scenario.toml")
 
 
-class ViewerError(LeosimError):
-    """The viewer cannot start or cannot read what it was pointed at."""
 
 
-class ResultsDirError(ViewerError, ValueError):
-    """A path given as a results directory that is not one."""
 
-
-class PortInUseError(ViewerError, OSError):
-    """The port asked for is taken (or cannot be bound)."""
-
-
-class ViewerAssetsError(ViewerError, FileNotFoundError):
-    """The page's third-party assets (CesiumJS) were never built."""
-
-
-class RequestError(ViewerError, ValueError):
-    """A bad query to the viewer's JSON API (answered with HTTP 400)."""
 
 
 def _finite(x):
@@ -376,7 +367,7 @@ class ViewerData:
         dist = np.geomspace(10.0, 2e6, 400)
         jammers = []
         for j in self.plan.jammers:
-            la, lo = _destination_deg(j.latitude_deg, j.longitude_deg, dist)
+            la, lo = destination_point(j.latitude_deg, j.longitude_deg, 90.0, dist)
             js = j_to_s_db([j], la, lo, clutter_loss_db=spec.clutter_loss_db if spec else 0.0)
             over = np.flatnonzero(np.asarray(js) > (spec.tolerance_db if spec else 30.0))
             active = [[float((np.datetime64(a, "ns") - t0) / np.timedelta64(1, "s")),
@@ -506,23 +497,20 @@ class ViewerData:
         return groups
 
     def _ground_links(self, sat_xyz: np.ndarray, gateways: bool) -> np.ndarray:
-        """(site id, satellite) pairs above the elevation mask (or within max GSL length)."""
+        """(site id, satellite) pairs that can link: the network's own rule (elevation mask or
+        max GSL length; direct-to-cell satellites never serve a terminal)."""
+        from leosim.network.links import gateway_links, user_links
+
         net = self.network
         out = [np.zeros((0, 2), dtype=np.int64)]
-        for ids, xyz, up, mask, is_terminal in self._gsl_geometry:
+        for ids, xyz, up, _, is_terminal in self._gsl_geometry:
             if not (is_terminal or gateways):
                 continue
-            r, cidx = visible_candidates(xyz, sat_xyz, min_elevation_deg=mask, max_range_m=net.links.max_gsl_length_m)
-            if not len(r):
-                continue
-            sin_el, rng = pair_geometry(xyz, up, sat_xyz, r, cidx)
-            if net.links.max_gsl_length_m is not None:
-                keep = rng <= net.links.max_gsl_length_m
+            if is_terminal:
+                pairs = user_links(net.links, self.constellation, xyz, up, sat_xyz)
             else:
-                keep = sin_el >= np.sin(np.radians(mask))
-            if is_terminal:  # direct-to-cell satellites never serve a terminal
-                keep &= self.constellation.serves_terminals[cidx]
-            out.append(np.stack([ids[r[keep]], cidx[keep]], axis=1))
+                pairs = gateway_links(net.links, xyz, up, sat_xyz)
+            out.append(np.stack([ids[pairs.rows], pairs.cols], axis=1))
         return np.concatenate(out)
 
     def step_index(self, t_s: float) -> int:
@@ -588,14 +576,6 @@ class ViewerData:
             "nodes": out_nodes,
         }
 
-
-def _destination_deg(lat_deg: float, lon_deg: float, distance_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points ``distance_m`` due east of a place along the great circle (latitude, longitude)."""
-    lat1, lon1 = np.radians(lat_deg), np.radians(lon_deg)
-    d = np.asarray(distance_m, dtype=np.float64) / EARTH_RADIUS_M
-    lat2 = np.arcsin(np.sin(lat1) * np.cos(d))
-    lon2 = lon1 + np.arctan2(np.sin(d) * np.cos(lat1), np.cos(d) - np.sin(lat1) * np.sin(lat2))
-    return np.degrees(lat2), (np.degrees(lon2) + 540.0) % 360.0 - 180.0
 
 
 def node_site(net, node: int) -> tuple[str, int]:

@@ -18,6 +18,8 @@ EARTH_RADIUS_M = 6371e3
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 # Light in silica fibre travels at about c / 1.47 (group index of standard SMF-28 ~1.4682).
 FIBRE_INDEX = 1.47
+# Speed of light in fibre (m/s).
+C_FIBRE_M_S = SPEED_OF_LIGHT_M_S / FIBRE_INDEX
 # Default ISL grazing floor: a laser beam must clear the atmosphere's dense layers.
 ISL_MIN_ALTITUDE_M = 80e3
 
@@ -143,6 +145,25 @@ def great_circle_m(
     return 2.0 * radius_m * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+def destination_point(
+    latitude_deg: np.ndarray | float,
+    longitude_deg: np.ndarray | float,
+    bearing_deg: np.ndarray | float,
+    distance_m: np.ndarray | float,
+    radius_m: float = EARTH_RADIUS_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (deg) reached by going ``distance_m`` from a point along the
+    great circle that leaves it at ``bearing_deg`` (from north through east), on a sphere.
+
+    >>> [round(float(v), 6) for v in destination_point(0.0, 0.0, 90.0, np.pi / 2 * EARTH_RADIUS_M)]
+    [0.0, 90.0]
+    """
+    lat1, lon1, b = (np.radians(np.asarray(v, dtype=np.float64)) for v in (latitude_deg, longitude_deg, bearing_deg))
+    d = np.asarray(distance_m, dtype=np.float64) / radius_m
+    lat2 = np.arcsin(np.sin(lat1) * np.cos(d) + np.cos(lat1) * np.sin(d) * np.cos(b))
+    lon2 = lon1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(lat1), np.cos(d) - np.sin(lat1) * np.sin(lat2))
+    return np.degrees(lat2), (np.degrees(lon2) + 180.0) % 360.0 - 180.0
+
 def coverage_radius_m(
     altitude_m: float, min_elevation_deg: float, earth_radius_m: float = WGS84_A_M
 ) -> float:
@@ -194,72 +215,3 @@ def chord_min_radius_m(a_xyz_m: np.ndarray, b_xyz_m: np.ndarray) -> np.ndarray:
     closest = a + t[..., None] * d
     return np.sqrt(np.einsum("...i,...i->...", closest, closest))
 
-# Speed of light in fibre (m/s).
-C_FIBRE_M_S = SPEED_OF_LIGHT_M_S / FIBRE_INDEX
-
-
-def visible_candidates(
-    site_xyz_m: np.ndarray,
-    sat_xyz_m: np.ndarray,
-    *,
-    min_elevation_deg: float | None = None,
-    max_range_m: float | None = None,
-    margin_deg: float = 0.5,
-    method: str = "auto",
-) -> tuple[np.ndarray, np.ndarray]:
-    """(site, satellite) index pairs that may be visible: a cheap, conservative cull.
-
-    A satellite can only be above the mask when the Earth-central angle between it and
-    the site is at most the coverage angle for the highest satellite and the lowest
-    site; ``margin_deg`` covers the difference between the geodetic vertical and the
-    geocentric radius (under 0.2 deg). One small matrix product instead of the full
-    geometry of every pair: the exact test then runs on the candidates only. ``method``
-    ``"dense"`` (one cosine per pair) or ``"tree"`` (a k-d tree over the satellites, for
-    hundreds of sites) give the same pairs, sorted by site then satellite.
-    """
-    site = np.asarray(site_xyz_m, dtype=np.float64)
-    sat = np.asarray(sat_xyz_m, dtype=np.float64)
-    r_site = np.linalg.norm(site, axis=1)
-    r_sat = np.linalg.norm(sat, axis=1)
-    ok = np.isfinite(r_sat)
-    if not ok.any() or len(site) == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z
-    rs = np.array([r_site.min(), r_site.max()])[:, None]
-    rt = np.array([np.nanmin(r_sat), np.nanmax(r_sat)])[None, :]
-    if max_range_m is not None:
-        cos_lam = (rs**2 + rt**2 - max_range_m**2) / (2 * rs * rt)
-        lam = np.arccos(np.clip(cos_lam, -1.0, 1.0)).max()
-    else:
-        e = np.radians(min_elevation_deg or 0.0)
-        lam = (np.arccos(np.clip(rs * np.cos(e) / rt, -1.0, 1.0)) - e).max()
-    lam = min(lam + np.radians(margin_deg), np.pi)
-    unit_sat = np.where(ok[:, None], sat / np.where(ok, r_sat, 1.0)[:, None], 0.0)
-    u = site / r_site[:, None]
-    if method == "tree" or (method == "auto" and len(site) * len(sat) > 500_000):
-        # many sites and satellites: a k-d tree over the satellites' unit vectors finds the
-        # same pairs (chord 2 sin(lam / 2) <=> central angle lam) without the dense matrix
-        from scipy.spatial import cKDTree
-
-        good = np.flatnonzero(ok)
-        hits = cKDTree(unit_sat[good]).query_ball_point(u, r=2.0 * np.sin(lam / 2.0), return_sorted=True)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        rows = np.repeat(np.arange(len(site)), counts)
-        cols = good[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.zeros(0, dtype=np.int64)
-        return rows, cols
-    # three broadcast multiply-adds, not a k=3 matrix product: OpenBLAS runs that GEMM on
-    # its thread pool, whose spinning threads then take the CPU from the rest of the step
-    cos_angle = u[:, 0:1] * unit_sat[:, 0] + u[:, 1:2] * unit_sat[:, 1] + u[:, 2:3] * unit_sat[:, 2]
-    rows, cols = np.nonzero(cos_angle >= np.cos(lam))
-    keep = ok[cols]
-    return rows[keep], cols[keep]
-
-
-def pair_geometry(
-    site_xyz_m: np.ndarray, site_up: np.ndarray, sat_xyz_m: np.ndarray, rows: np.ndarray, cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sine of the elevation and range (m) for listed (site, satellite) pairs."""
-    d = sat_xyz_m[cols] - site_xyz_m[rows]
-    rng = np.sqrt(np.einsum("ij,ij->i", d, d))
-    sin_el = np.einsum("ij,ij->i", d, site_up[rows]) / rng
-    return sin_el, rng

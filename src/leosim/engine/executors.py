@@ -25,11 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from leosim.errors import LeosimError, ParameterError, require
-
-
-class ExecutorError(LeosimError, RuntimeError):
-    """An executor that cannot start (an unreachable scheduler, a missing extra)."""
+from leosim.errors import ExecutorError, ParameterError, require
 
 
 class Executor(Protocol):

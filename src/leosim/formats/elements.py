@@ -15,21 +15,19 @@ here, column by column, before sgp4 sees it.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import math
 import os
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sgp4 import omm
 from sgp4.api import Satrec
 
 from leosim.errors import ElementSetError
+from leosim.formats.text import read_text
 
 __all__ = [
     "TLE_LINE1_LAYOUT",
@@ -414,39 +412,12 @@ def parse_tle_text(
 # Files
 
 
+_ELEMENTS_EXPECTED = "TLE, OMM JSON or CSV, or Hypatia tles.txt, optionally gzip-compressed"
+
+
 def _read_text(path: str | os.PathLike[str]) -> str:
     """Return a file's text, gunzipped if it is gzip data; raise if it cannot be read."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ElementSetError(f"cannot read element file '{path}': no such file") from None
-    except IsADirectoryError:
-        raise ElementSetError(f"cannot read element file '{path}': it is a directory, expected a file") from None
-    except PermissionError:
-        raise ElementSetError(f"cannot read element file '{path}': permission denied") from None
-    except OSError as exc:
-        raise ElementSetError(f"cannot read element file '{path}': {exc.strerror or exc}") from None
-    if data[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ElementSetError(f"cannot read element file '{path}': its gzip data is corrupt ({exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ElementSetError(
-            f"cannot read element file '{path}': it is not text (byte"
-            f" 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8); expected"
-            " TLE, OMM JSON or CSV, or Hypatia tles.txt, optionally gzip-compressed"
-        ) from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise ElementSetError(
-            f"cannot read element file '{path}': it is not text (NUL byte at offset"
-            f" {nul}); expected TLE, OMM JSON or CSV, or Hypatia tles.txt, optionally"
-            " gzip-compressed"
-        )
-    return text
+    return read_text(path, expected=_ELEMENTS_EXPECTED, error=ElementSetError, what="element file", gzip_ok=True)
 
 
 def read_tle_file(

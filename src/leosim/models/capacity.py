@@ -49,15 +49,14 @@ from leosim.core.geodesy import (
     SPEED_OF_LIGHT_M_S,
     chord_min_radius_m,
     geodetic_to_ecef,
-    pair_geometry,
     up_vectors,
-    visible_candidates,
 )
 from leosim.errors import LeosimError, ParameterError, require
 from leosim.formats.data import DATA_DIR as _DATA_DIR
 from leosim.ground.sites import GroundSegment
 from leosim.models.linkbudget import Atmosphere, LinkBudget, _check_resolution, off_nadir_rad
-from leosim.network.routing import ISL, LinkOptions, RoutingMode
+from leosim.network.links import LinkOptions, gateway_links_throughout, user_links_throughout
+from leosim.network.modes import ISL, RoutingMode
 from leosim.space.constellation import Constellation
 
 __all__ = [
@@ -1047,22 +1046,6 @@ class CapacityModel:
         return plus_grid_pairs(self.constellation)
 
     # ------------------------------------------------------------- one interval
-    def _visible(self, xyz, up, pos0, pos1, min_el_deg):
-        """(site, sat) pairs above the mask at both ends of the interval: the lower sin(el), the longer range."""
-        rows_l, cols_l = [], []
-        chunk = 512  # sites per dense cull: bounded memory (512 x n_sats cosines)
-        for i in range(0, len(xyz), chunk):
-            r, c = visible_candidates(xyz[i:i + chunk], pos0, min_elevation_deg=min_el_deg)
-            rows_l.append(r + i)
-            cols_l.append(c)
-        rows = np.concatenate(rows_l) if rows_l else np.zeros(0, np.int64)
-        cols = np.concatenate(cols_l) if cols_l else np.zeros(0, np.int64)
-        s0, r0 = pair_geometry(xyz, up, pos0, rows, cols)
-        s1, r1 = pair_geometry(xyz, up, pos1, rows, cols)
-        s = np.fmin(s0, s1)
-        keep = np.isfinite(s0) & np.isfinite(s1) & (s >= np.sin(np.radians(min_el_deg)))
-        return rows[keep], cols[keep], s[keep], np.fmax(r0, r1)[keep]
-
     def _routes(self, pos0, pos1, sats: np.ndarray) -> _Routes:
         """Backhaul routes of ``sats``: the shortest paths from their nearest gateways.
 
@@ -1075,7 +1058,8 @@ class CapacityModel:
         """
         S, G = self.constellation.n_sats, len(self.gateways)
         g = self._gateways
-        rows, cols, sin_el, rng = self._visible(g["xyz"], g["up"], pos0, pos1, self.links.gateway_min_elevation_deg)
+        vis = gateway_links_throughout(self.links, g["xyz"], g["up"], pos0, pos1)
+        rows, cols, sin_el, rng = vis.rows, vis.cols, vis.sin_elevation, vis.range_m
         el = np.arcsin(np.clip(sin_el, -1, 1))
         atm = self.feeder_atmosphere.loss_db(g["cells"][rows], el) if len(rows) else np.zeros(0)
         feeder = np.asarray(self.feeder_link.evaluate(rng, elevation_rad=el, atmospheric_loss_db=atm).capacity_bps)
@@ -1181,7 +1165,9 @@ class CapacityModel:
         pos = self.constellation.positions(np.array([t0, t0 + np.timedelta64(int(round(self.interval_s * 1e9)), "ns")]))
         pos0, pos1 = pos[0], pos[1]
         cells = self._cells
-        rows, cols, sin_el, rng = self._visible(cells["xyz"], cells["up"], pos0, pos1, self.links.min_elevation_deg)
+        # the router's own rule: elevation mask (or max GSL length), and no direct-to-cell satellite
+        vis = user_links_throughout(self.links, self.constellation, cells["xyz"], cells["up"], pos0, pos1)
+        rows, cols, sin_el, rng = vis.rows, vis.cols, vis.sin_elevation, vis.range_m
         lap("geometry")
         el = np.arcsin(np.clip(sin_el, -1.0, 1.0))
         atm = self.user_atmosphere.loss_db(d.cells[rows], el)

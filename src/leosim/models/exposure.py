@@ -46,8 +46,21 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from leosim.core.geodesy import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S, geodetic_to_ecef, great_circle_m, up_vectors
-from leosim.errors import ParameterError
+from leosim.core.geodesy import (
+    SPEED_OF_LIGHT_M_S,
+    destination_point,
+    geodetic_to_ecef,
+    great_circle_m,
+    up_vectors,
+)
+from leosim.core.radio import (
+    clutter_loss_earth_space_db,
+    clutter_loss_terrestrial_db,
+    free_space_loss_db,
+    noise_power_dbw,
+    radio_horizon_m,
+)
+from leosim.errors import ParameterError, SensorError
 
 __all__ = [
     "Emitter",
@@ -55,27 +68,18 @@ __all__ = [
     "Sensor",
     "SensorError",
     "aoa_covariance",
-    "clutter_loss_earth_space_db",
-    "clutter_loss_terrestrial_db",
     "detection_range_m",
     "duty_cycle_from_traffic",
     "energy_detector_pd",
     "error_ellipse",
-    "free_space_loss_db",
     "hybrid_covariance",
     "load_sensors",
-    "noise_power_dbw",
-    "radio_horizon_m",
     "risk_map",
     "serving_directions",
     "tdoa_covariance",
     "time_to_locate",
 ]
 
-BOLTZMANN_DBW_PER_K_HZ = -228.599  # 10 log10(1.380649e-23)
-T0_K = 290.0  # reference noise temperature (IEEE)
-# Effective Earth radius factor for standard refraction (ITU-R P.453/P.834: k = 4/3).
-K_FACTOR = 4.0 / 3.0
 
 # ---- defaults, each with its source (docs/adversary.md repeats them) --------------------
 UPLINK_FREQUENCY_HZ = 14.25e9  # centre of 14.0-14.5 GHz (FCC; Humphreys et al. 2023)
@@ -94,7 +98,6 @@ SENSOR_PFA = 1e-6  # assumption: false alarms per look
 SENSOR_BEARING_FLOOR_DEG = 1.0  # assumption: fielded direction finders quote 1-2 deg RMS
 SENSOR_TIMING_FLOOR_S = 20e-9  # assumption: GPS-disciplined sensor clocks
 CLUTTER_HEIGHT_M = 10.0  # assumption: suburban clutter (ITU-R P.2108 uses 9-20 m)
-CLUTTER_PERCENT = 50.0  # median location (ITU-R P.2108 p = 50 %)
 # A sensor's bearings count once at least 90 % of its detections are the terminal's, not
 # false alarms (assumption; below that they are noise an operator would discard).
 MIN_TRUE_DETECTION_SHARE = 0.9
@@ -105,91 +108,12 @@ MONOPULSE_SLOPE = 1.6  # Skolnik, Introduction to Radar Systems, angle accuracy 
 SENSOR_KINDS = ("ground", "mast", "drone", "aircraft")
 
 
-class SensorError(ParameterError):
-    """A sensor definition, file or preset that cannot be used."""
-
 
 # ================================================================== RF primitives
-def free_space_loss_db(distance_m, frequency_hz):
-    """Free-space path loss 20 log10(4 pi d f / c), dB.
-
-    >>> round(float(free_space_loss_db(1e3, 14.25e9)), 2)
-    115.52
-    """
-    d = np.asarray(distance_m, dtype=np.float64)
-    return 20.0 * np.log10(4.0 * np.pi * d * np.asarray(frequency_hz, dtype=np.float64) / SPEED_OF_LIGHT_M_S)
 
 
-def noise_power_dbw(bandwidth_hz, noise_figure_db, temperature_k: float = T0_K):
-    """Receiver noise power k T0 B F referred to the input, dBW.
-
-    >>> round(float(noise_power_dbw(62.5e6, 5.0)), 2)
-    -121.02
-    """
-    return (
-        BOLTZMANN_DBW_PER_K_HZ
-        + 10 * np.log10(temperature_k)
-        + 10 * np.log10(np.asarray(bandwidth_hz, dtype=np.float64))
-        + np.asarray(noise_figure_db, dtype=np.float64)
-    )
 
 
-def radio_horizon_m(height1_m, height2_m=0.0, k_factor: float = K_FACTOR, earth_radius_m: float = EARTH_RADIUS_M):
-    """Longest line-of-sight ground distance between antennas at two heights, m.
-
-    ``sqrt(2 k R h1) + sqrt(2 k R h2)`` over a smooth Earth of effective radius ``k R``
-    (4/3 for standard refraction): about 4.12 km x (sqrt(h1) + sqrt(h2)) with h in metres.
-
-    >>> round(float(radio_horizon_m(10.0)) / 1e3, 2)
-    13.03
-    """
-    h1 = np.maximum(np.asarray(height1_m, dtype=np.float64), 0.0)
-    h2 = np.maximum(np.asarray(height2_m, dtype=np.float64), 0.0)
-    r = k_factor * earth_radius_m
-    return np.sqrt(2 * r * h1) + np.sqrt(2 * r * h2)
-
-
-def _q_inv(p):
-    return stats.norm.isf(np.asarray(p, dtype=np.float64))
-
-
-def clutter_loss_terrestrial_db(frequency_hz, distance_m, percent=CLUTTER_PERCENT):
-    """ITU-R P.2108-1 section 3.2: clutter loss at one end of a terrestrial path, dB.
-
-    ``L = -5 log10(10^(-0.2 Ll) + 10^(-0.2 Ls)) - 6 Q^-1(p/100)`` with
-    ``Ll = 23.5 + 9.6 log10 f`` and ``Ls = 32.98 + 23.9 log10 d + 3 log10 f`` (f in GHz,
-    d in km). The Recommendation covers 2-67 GHz and d >= 0.25 km; shorter paths use the
-    value at 0.25 km, and the loss is never below 0.
-
-    >>> round(float(clutter_loss_terrestrial_db(14.25e9, 2e3)), 1)
-    34.5
-    """
-    f = np.asarray(frequency_hz, dtype=np.float64) / 1e9
-    d = np.maximum(np.asarray(distance_m, dtype=np.float64) / 1e3, 0.25)
-    ll = 23.5 + 9.6 * np.log10(f)
-    ls = 32.98 + 23.9 * np.log10(d) + 3.0 * np.log10(f)
-    loss = -5.0 * np.log10(10 ** (-0.2 * ll) + 10 ** (-0.2 * ls)) - 6.0 * _q_inv(np.asarray(percent) / 100.0)
-    return np.maximum(loss, 0.0)
-
-
-def clutter_loss_earth_space_db(frequency_hz, elevation_deg, percent=CLUTTER_PERCENT):
-    """ITU-R P.2108-1 section 3.3: clutter loss for a ground end and an elevated end, dB.
-
-    ``L = {-K1 ln(1 - p/100) cot[A1 (1 - theta/90) + pi theta / 180]}^(0.5 (90 - theta)/90)
-    - 1 - 0.6 Q^-1(p/100)``, ``K1 = 93 f^0.175``, ``A1 = 0.05``; f in GHz (10-100),
-    theta the elevation of the far end seen from the ground end (clipped to 0-90 deg).
-
-    >>> round(float(clutter_loss_earth_space_db(14.25e9, 90.0)), 3), round(float(clutter_loss_earth_space_db(14.25e9, 10.0)), 1)
-    (0.0, 14.3)
-    """
-    f = np.asarray(frequency_hz, dtype=np.float64) / 1e9
-    th = np.clip(np.asarray(elevation_deg, dtype=np.float64), 0.0, 90.0)
-    p = np.asarray(percent, dtype=np.float64) / 100.0
-    k1 = 93.0 * f**0.175
-    a1 = 0.05
-    base = -k1 * np.log(1.0 - p) / np.tan(a1 * (1 - th / 90.0) + np.pi * th / 180.0)
-    loss = base ** (0.5 * (90.0 - th) / 90.0) - 1.0 - 0.6 * _q_inv(p)
-    return np.maximum(loss, 0.0)
 
 
 def energy_detector_pd(snr_db, time_bandwidth, pfa=SENSOR_PFA):
@@ -640,13 +564,6 @@ _PRESET_HELP = (
 )
 
 
-def _destination(lat_deg, lon_deg, bearing_deg, distance_m):
-    lat1, lon1, b = np.radians(lat_deg), np.radians(lon_deg), np.radians(bearing_deg)
-    d = np.asarray(distance_m) / EARTH_RADIUS_M
-    lat2 = np.arcsin(np.sin(lat1) * np.cos(d) + np.cos(lat1) * np.sin(d) * np.cos(b))
-    lon2 = lon1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(lat1), np.cos(d) - np.sin(lat1) * np.sin(lat2))
-    return np.degrees(lat2), (np.degrees(lon2) + 180.0) % 360.0 - 180.0
-
 
 def load_sensors(
     spec: str | os.PathLike[str], center: tuple[float, float], extent_m: float = 20e3
@@ -672,7 +589,7 @@ def load_sensors(
         if kind == "ring" and len(nums) in (2, 3) and nums[0] >= 2 and nums[0] == int(nums[0]) and nums[1] > 0:
             n, r = int(nums[0]), nums[1] * 1e3
             h = nums[2] if len(nums) == 3 else 10.0
-            lat, lon = _destination(lat0, lon0, np.arange(n) * 360.0 / n, r)
+            lat, lon = destination_point(lat0, lon0, np.arange(n) * 360.0 / n, r)
             return tuple(
                 Sensor(f"ring-{k + 1}", float(a), float(b), height_m=h) for k, (a, b) in enumerate(zip(lat, lon))
             )
@@ -687,7 +604,7 @@ def load_sensors(
             off = np.arange(-k, k + 1) * step
             e, n_ = np.meshgrid(off, off)
             dist, brg = np.hypot(e, n_).ravel(), np.degrees(np.arctan2(e, n_)).ravel()
-            lat, lon = _destination(lat0, lon0, brg, dist)
+            lat, lon = destination_point(lat0, lon0, brg, dist)
             return tuple(
                 Sensor(f"grid-{i + 1}", float(a), float(b), height_m=h) for i, (a, b) in enumerate(zip(lat, lon))
             )
@@ -696,7 +613,7 @@ def load_sensors(
             speed = (nums[2] if len(nums) == 3 else 60.0) / 3.6
             period = 2 * np.pi * r / speed
             brg = np.linspace(0.0, 360.0, 37)
-            lat, lon = _destination(lat0, lon0, brg, r)
+            lat, lon = destination_point(lat0, lon0, brg, r)
             pts = tuple((float(t), float(a), float(b), alt) for t, a, b in zip(brg / 360.0 * period, lat, lon))
             return (Sensor("drone-1", pts[0][1], pts[0][2], height_m=alt, kind="drone", path=pts),)
         raise SensorError(f"sensor preset {text!r} is malformed; expected {_PRESET_HELP}")
@@ -723,37 +640,36 @@ def _enu_basis(lat_deg: float, lon_deg: float) -> np.ndarray:
 
 
 def serving_directions(
-    constellation, latitude_deg: float, longitude_deg: float, times, min_elevation_deg: float = 25.0, attachment=None
+    constellation, latitude_deg: float, longitude_deg: float, times, links=None, attachment=None
 ) -> np.ndarray:
     """Unit vectors (ECEF, ``(n, 3)``) from a terminal to its serving satellite at ``times``.
 
-    The serving satellite is the one the core's attachment policy picks (default
-    :class:`~leosim.network.attachment.MaxElevation`) among those above ``min_elevation_deg``;
-    instants with none visible are left out.
+    The serving satellite is the one the network's attachment policy picks (default
+    :class:`~leosim.network.attachment.MaxElevation`) among the satellites the terminal can
+    link with by the network's rule (``links``, a :class:`~leosim.network.links.LinkOptions`;
+    default: the 25 deg mask); instants with none visible are left out.
     """
-    from leosim.core.geodesy import sin_elevation_and_range
-    from leosim.network.attachment import MaxElevation, StepGeometry
+    from leosim.network.attachment import ChunkContext, MaxElevation, StepGeometry
+    from leosim.network.links import LinkOptions, user_geometry
 
+    links = links or LinkOptions()
     attachment = attachment or MaxElevation()
     times = np.asarray(times, dtype="datetime64[ns]").reshape(-1)
     site = geodetic_to_ecef(latitude_deg, longitude_deg, 0.0).reshape(1, 3)
     up = up_vectors(latitude_deg, longitude_deg).reshape(1, 3)
     pos = constellation.positions(times)
     t_unix = times.astype(np.int64) / 1e9
-    from leosim.network.attachment import ChunkContext
 
-    def geometry(t, sats):  # pragma: no cover - only look-ahead policies call it
+    def geometry(t, sats):
         p = constellation.positions((np.asarray(t) * 1e9).astype("datetime64[ns]"), sat_index=sats)
-        out = [sin_elevation_and_range(site, up, p[k]) for k in range(len(p))]
-        s = np.array([o[0] for o in out])
-        return s, s - np.sin(np.radians(min_elevation_deg))
+        out = [user_geometry(links, constellation, site, up, p[k], sats) for k in range(len(p))]
+        return np.array([o[0] for o in out]), np.array([o[2] for o in out])
 
     state = attachment.start(ChunkContext(t_unix, geometry))
     dirs = []
     for k in range(len(times)):
-        sin_el, rng = sin_elevation_and_range(site, up, pos[k])
-        visible = np.nan_to_num(sin_el, nan=-1.0) >= np.sin(np.radians(min_elevation_deg))
-        rows, cols = attachment.choose(state, StepGeometry(t_unix[k], sin_el, rng, visible))
+        sin_el, rng, margin = user_geometry(links, constellation, site, up, pos[k])
+        rows, cols = attachment.choose(state, StepGeometry(t_unix[k], sin_el, rng, margin >= 0))
         if len(cols):
             v = pos[k, cols[0]] - site[0]
             dirs.append(v / np.linalg.norm(v))
@@ -859,7 +775,7 @@ def detection_range_m(
     m = sensor.bandwidth_hz * sensor.integration_s
 
     def pd_at(d):
-        lat, lon = _destination(0.0, 0.0, 0.0, d)
+        lat, lon = destination_point(0.0, 0.0, 0.0, d)
         link = link_snr_db(
             emitter, 0.0, 0.0, [lat], [lon], [sensor.height_m], [sensor.airborne], pointing, sensors=[sensor]
         )
@@ -992,7 +908,7 @@ def time_to_locate(
             if pool is None or moving or pool_key != dur:
                 brg = rng.uniform(0.0, 360.0, RELOCATION_SITES)
                 dist = relocate_radius_m * np.sqrt(rng.uniform(size=RELOCATION_SITES))
-                sites = zip(*(v.tolist() for v in _destination(latitude_deg, longitude_deg, brg, dist)))
+                sites = zip(*(v.tolist() for v in destination_point(latitude_deg, longitude_deg, brg, dist)))
                 terms = [
                     _period_terms(
                         a, b, sensors, emitter, pointing, dur, offset, method, interference_dbw, moving_segment_s

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from leosim.core.geodesy import great_circle_m
+from leosim.core.radio import free_space_loss_db, radio_horizon_m
 from leosim.core.time import parse_time
-from leosim.errors import ParameterError
-from leosim.models.exposure import free_space_loss_db, radio_horizon_m
+from leosim.errors import JammerError, ParameterError
 
 __all__ = [
     "GPS_L1_HZ",
@@ -57,9 +57,6 @@ RECEIVER_TOLERANCE_DB = 30.0  # assumption (Kaplan & Hegarty: 24-40 dB for C/A c
 GPS_ANTENNA_GAIN_DBI = -5.0  # assumption: a patch antenna's gain near the horizon
 TERMINAL_GPS_HEIGHT_M = 3.0  # assumption: same as the terminal (exposure.TERMINAL_HEIGHT_M)
 
-
-class JammerError(ParameterError):
-    """A jammer definition or file that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from functools import cached_property
 import numpy as np
 
 from leosim.core.geodesy import SPEED_OF_LIGHT_M_S
+from leosim.core.radio import BOLTZMANN_DBW_PER_K_HZ, T0_K, free_space_loss_db
 from leosim.errors import ParameterError, require
 
 __all__ = [
-    "BOLTZMANN_DBW_PER_K_HZ",
     "DVB_S2X_MODCODS",
     "Atmosphere",
     "LinkBudget",
@@ -35,7 +35,6 @@ __all__ = [
     "ModCodTable",
     "PfdMask",
     "aperture_gain_dbi",
-    "free_space_path_loss_db",
     "off_nadir_rad",
     "receiver_noise_temperature_k",
     "scan_loss_db",
@@ -43,10 +42,6 @@ __all__ = [
     "spreading_loss_db",
 ]
 
-#: 10 log10(k), Boltzmann's constant 1.380649e-23 J/K (SI 2019, exact): -228.60 dBW/(K Hz).
-BOLTZMANN_DBW_PER_K_HZ = float(10.0 * np.log10(1.380649e-23))
-#: Reference temperature of noise figures (IEEE), K.
-T0_K = 290.0
 #: Mean radiating temperature of the atmosphere for sky noise, ITU-R P.618-13 section 3
 #: (T_mr = 275 K when no local value is known), and the cosmic background, K.
 ATMOSPHERE_MEDIUM_K = 275.0
@@ -58,16 +53,6 @@ def _f64(x) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- propagation
-def free_space_path_loss_db(range_m, frequency_hz) -> np.ndarray:
-    """Free-space path loss (dB) over ``range_m`` at ``frequency_hz``: 20 log10(4 pi d f / c).
-
-    >>> round(float(free_space_path_loss_db(550e3, 11.7e9)), 2)   # zenith, Starlink shell 1, Ku
-    168.62
-    >>> free_space_path_loss_db([1e3, 2e3], 1e9).round(2).tolist()  # doubling the range: +6.02 dB
-    [92.45, 98.47]
-    """
-    return 20.0 * np.log10(4.0 * np.pi * _f64(range_m) * _f64(frequency_hz) / SPEED_OF_LIGHT_M_S)
-
 
 def spreading_loss_db(range_m) -> np.ndarray:
     """10 log10(4 pi d^2) (dB m^2): EIRP minus this is the power flux density at ``range_m``.
@@ -457,7 +442,7 @@ class LinkBudget:
         if self.pfd_mask is not None:
             cap = self.pfd_mask.limit_dbw_m2(el, self.channel_bandwidth_hz) + spreading_loss_db(rng)
             eirp = np.minimum(eirp, cap)
-        fspl = free_space_path_loss_db(rng, self.frequency_hz)
+        fspl = free_space_loss_db(rng, self.frequency_hz)
         g_rx = self.rx_gain_dbi - scan_loss_db(rx_off_axis_rad, self.rx_scan_exponent)
         t_sys = self.rx_antenna_temperature_k + receiver_noise_temperature_k(self.rx_noise_figure_db)
         if self.rx_sees_sky:

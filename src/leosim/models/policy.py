@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from leosim.core.geodesy import great_circle_m
-from leosim.errors import ParameterError, PlaceError, require
+from leosim.errors import ParameterError, PlaceError, PolicyError, require
 
 __all__ = [
     "Admission",
@@ -64,9 +64,6 @@ UKRAINE_SPEED_GATE_KMH = 90.0
 #: assumption).
 SERVICE_CELL_RESOLUTION = 5
 
-
-class PolicyError(ParameterError):
-    """A policy file or policy value that cannot be used."""
 
 
 class Disablement(StrEnum):

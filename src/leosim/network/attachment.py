@@ -21,6 +21,10 @@ from typing import Protocol
 
 import numpy as np
 
+from leosim.core.registry import Param, Registry
+from leosim.core.time import parse_duration
+from leosim.errors import ParameterError
+
 __all__ = ["POLICIES", "AttachmentPolicy", "ChunkContext", "Free", "LongestVisible", "MaxElevation", "Scheduled", "StepGeometry", "policy"]
 
 _NS = 1_000_000_000
@@ -50,6 +54,9 @@ class ChunkContext:
 class AttachmentPolicy(Protocol):
     name: str
 
+    @property
+    def spec(self) -> str: ...
+
     def start(self, chunk: ChunkContext) -> object: ...
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]: ...
@@ -68,6 +75,16 @@ class Free:
 
     name = "free"
 
+    @property
+    def spec(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
     def start(self, chunk: ChunkContext) -> None:
         return None
 
@@ -79,6 +96,16 @@ class MaxElevation:
     """The highest visible satellite, re-decided at every step."""
 
     name = "max-elevation"
+
+    @property
+    def spec(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
     def start(self, chunk: ChunkContext) -> None:
         return None
@@ -99,8 +126,25 @@ class LongestVisible:
     name = "longest-visible"
 
     def __init__(self, lookahead_step_s: float = 5.0, horizon_s: float = 900.0):
-        self.lookahead_step_s = lookahead_step_s
-        self.horizon_s = horizon_s
+        if not (lookahead_step_s > 0 and horizon_s >= lookahead_step_s):
+            raise ParameterError(
+                f"lookahead_step {lookahead_step_s!r} s and horizon {horizon_s!r} s; expected a step > 0 and a horizon >= the step"
+            )
+        self.lookahead_step_s = float(lookahead_step_s)
+        self.horizon_s = float(horizon_s)
+
+    @property
+    def spec(self) -> str:
+        if (self.lookahead_step_s, self.horizon_s) == (5.0, 900.0):
+            return self.name
+        return f"{self.name}:lookahead_step={self.lookahead_step_s:g}s,horizon={self.horizon_s:g}s"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LongestVisible) and (self.lookahead_step_s, self.horizon_s) == (
+            other.lookahead_step_s, other.horizon_s)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.lookahead_step_s, self.horizon_s))
 
     def start(self, chunk: ChunkContext) -> dict:
         return {"chunk": chunk, "set_time": {}}
@@ -167,8 +211,25 @@ class Scheduled:
     name = "scheduled"
 
     def __init__(self, interval_s: float = 15.0, phase_s: float = 12.0):
-        self.interval_s = interval_s
-        self.phase_s = phase_s
+        if not (np.isfinite(interval_s) and interval_s > 0) or not (np.isfinite(phase_s) and phase_s >= 0):
+            raise ParameterError(
+                f"interval {interval_s!r} s and offset {phase_s!r} s; expected an interval > 0 and an offset >= 0"
+            )
+        self.interval_s = float(interval_s)
+        self.phase_s = float(phase_s)
+
+    @property
+    def spec(self) -> str:
+        """How to ask for this policy again (``scheduled`` with the defaults)."""
+        if (self.interval_s, self.phase_s) == (15.0, 12.0):
+            return self.name
+        return f"{self.name}:interval={self.interval_s:g}s,offset={self.phase_s:g}s"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scheduled) and (self.interval_s, self.phase_s) == (other.interval_s, other.phase_s)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.interval_s, self.phase_s))
 
     def interval_start(self, t_unix_s: float) -> float:
         return np.floor((t_unix_s - self.phase_s) / self.interval_s) * self.interval_s + self.phase_s
@@ -201,21 +262,31 @@ class Scheduled:
         return e[ok], serving[ok]
 
 
-POLICIES: dict[str, Callable[[], AttachmentPolicy]] = {
-    "free": Free,
-    "max-elevation": MaxElevation,
-    "longest-visible": LongestVisible,
-    "scheduled": Scheduled,
-}
+def _offset_s(text: str) -> float:
+    """Seconds from text: a duration (``12s``) or 0."""
+    if text.strip() in ("0", "0s", "0.0"):
+        return 0.0
+    return parse_duration(text, what="offset")
 
 
-def policy(name: str) -> AttachmentPolicy:
-    """The attachment policy called ``name`` (see :data:`POLICIES`)."""
-    from leosim.errors import ParameterError
+#: The attachment policies by name, with their parameters (``scheduled:interval=15s,offset=12s``).
+POLICIES = Registry("attachment policy")
+POLICIES.register("free", Free, help="any visible satellite; the shortest path chooses (Hypatia's model)")
+POLICIES.register("max-elevation", MaxElevation, help="the highest visible satellite, every step")
+POLICIES.register(
+    "longest-visible", lambda lookahead_step, horizon: LongestVisible(lookahead_step, horizon),
+    (Param("lookahead_step", parse_duration, 5.0, "a duration such as 5s"),
+     Param("horizon", parse_duration, 900.0, "a duration such as 15min")),
+    help="the visible satellite that stays up longest, every step",
+)
+POLICIES.register(
+    "scheduled", lambda interval, offset: Scheduled(interval, offset),
+    (Param("interval", parse_duration, 15.0, "a duration such as 15s"),
+     Param("offset", _offset_s, 12.0, "seconds past the minute of the first reconfiguration, such as 12s")),
+    help="Starlink's global schedule: a serving satellite chosen at each reconfiguration and kept for the interval",
+)
 
-    try:
-        return POLICIES[name]()
-    except KeyError:
-        raise ParameterError(
-            f"unknown attachment policy {name!r}; expected one of: {', '.join(POLICIES)}"
-        ) from None
+
+def policy(spec: str) -> AttachmentPolicy:
+    """The attachment policy ``spec`` names: ``scheduled`` or ``scheduled:interval=15s,offset=12s``."""
+    return POLICIES.make(spec)

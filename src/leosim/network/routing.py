@@ -25,87 +25,20 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from leosim.core.geodesy import (
     EARTH_RADIUS_M,
     FIBRE_INDEX,
-    ISL_MIN_ALTITUDE_M,
     SPEED_OF_LIGHT_M_S,
     chord_min_radius_m,
     geodetic_to_ecef,
     great_circle_m,
-    pair_geometry,
     up_vectors,
-    visible_candidates,
 )
 from leosim.errors import ParameterError
 from leosim.ground.sites import GroundSegment, SiteKind
 from leosim.network.attachment import AttachmentPolicy, ChunkContext, Free, StepGeometry
+from leosim.network.links import LinkOptions, gateway_links, user_geometry
+from leosim.network.modes import ISL, RoutingMode
 from leosim.space.constellation import Constellation
 
 C = SPEED_OF_LIGHT_M_S
-# Terrestrial fibre routes are longer than the great circle. 1.5 is our default
-# assumption; conduit-level studies find fibre paths about 1.5-2x the geodesic
-# (Bozkurt et al., "Dissecting latency in the Internet's fiber infrastructure", 2018).
-DEFAULT_FIBRE_STRETCH = 1.5
-
-
-@dataclass(frozen=True)
-class RoutingMode:
-    """How traffic may cross the network.
-
-    ``isl``: laser links between satellites are used. ``gateway_relay``: a gateway may
-    take traffic down from one satellite and straight up to another. ``fibre_relay``:
-    traffic landed at a gateway may ride terrestrial fibre to another gateway and go
-    back up (bent-pipe relaying).
-    """
-
-    name: str
-    isl: bool
-    gateway_relay: bool
-    fibre_relay: bool
-
-
-ISL = RoutingMode("isl", isl=True, gateway_relay=False, fibre_relay=False)
-BENT_PIPE = RoutingMode("bent-pipe", isl=False, gateway_relay=False, fibre_relay=True)
-HYBRID = RoutingMode("hybrid", isl=True, gateway_relay=True, fibre_relay=True)
-ROUTING_MODES = {m.name: m for m in (ISL, BENT_PIPE, HYBRID)}
-
-
-def routing_mode(name: str) -> RoutingMode:
-    try:
-        return ROUTING_MODES[name]
-    except KeyError:
-        raise ParameterError(
-            f"unknown routing mode {name!r}; expected one of: {', '.join(ROUTING_MODES)}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class LinkOptions:
-    """When links exist.
-
-    A ground-satellite link exists when the elevation is at least ``min_elevation_deg``
-    (terminals) or ``gateway_min_elevation_deg`` (gateways), or, when
-    ``max_gsl_length_m`` is set (Hypatia's model), when the slant range is at most that.
-    A laser link exists when it is at most ``max_isl_length_m`` long and its chord stays
-    above ``isl_min_altitude_m`` over a spherical Earth of mean radius.
-    """
-
-    min_elevation_deg: float = 25.0
-    gateway_min_elevation_deg: float = 25.0
-    max_gsl_length_m: float | None = None
-    max_isl_length_m: float | None = None
-    isl_min_altitude_m: float = ISL_MIN_ALTITUDE_M
-    fibre_stretch: float = DEFAULT_FIBRE_STRETCH
-
-    def __post_init__(self) -> None:
-        for key in ("min_elevation_deg", "gateway_min_elevation_deg"):
-            v = getattr(self, key)
-            if not (0.0 <= v <= 90.0):
-                raise ParameterError(f"{key.replace('_deg', '')} {v:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
-        for key in ("max_gsl_length_m", "max_isl_length_m"):
-            v = getattr(self, key)
-            if v is not None and not (np.isfinite(v) and v > 0):
-                raise ParameterError(f"{key} {v!r} is not a positive length; expected metres > 0")
-        if not (self.fibre_stretch >= 1.0):
-            raise ParameterError(f"fibre stretch {self.fibre_stretch!r} is below 1; expected a factor >= 1")
 
 
 # A search may stop once past the farthest target its source needed at the previous step,
@@ -310,48 +243,12 @@ class Network:
         return np.concatenate(rows), np.concatenate(cols), np.maximum(w_all, 1e-12)
 
     # ------------------------------------------------------------- geometry
-    def _gsl_margin(self, sin_el: np.ndarray, rng: np.ndarray, min_el_deg: float) -> np.ndarray:
-        if self.links.max_gsl_length_m is not None:
-            return (self.links.max_gsl_length_m - rng) / self.links.max_gsl_length_m
-        return sin_el - np.sin(np.radians(min_el_deg))
-
-    def _site_links(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
-        """Candidate (site, satellite) pairs with sin(elevation), range (m) and margin.
-
-        Only pairs that pass the cheap cull (:func:`visible_candidates`) are listed; every
-        other pair is certainly below the mask.
-        """
-        rows, cols = visible_candidates(xyz, sat_xyz, min_elevation_deg=min_el_deg, max_range_m=self.links.max_gsl_length_m)
-        s, r = pair_geometry(xyz, up, sat_xyz, rows, cols)
-        return rows, cols, s, r, self._gsl_margin(s, r, min_el_deg)
-
-    def _site_geometry(self, xyz: np.ndarray, up: np.ndarray, sat_xyz: np.ndarray, min_el_deg: float):
-        """Dense ``(n_sites, n_sats)`` sin(elevation), range and visibility margin.
-
-        Pairs outside the cull get sin(el) = -1, range = inf and a negative margin.
-        """
-        rows, cols, s, r, m = self._site_links(xyz, up, sat_xyz, min_el_deg)
-        shape = (len(xyz), len(sat_xyz))
-        sin_el = np.full(shape, -1.0)
-        rng = np.full(shape, np.inf)
-        margin = np.full(shape, -2.0)
-        sin_el[rows, cols] = s
-        rng[rows, cols] = r
-        margin[rows, cols] = m
-        return sin_el, rng, margin
-
-    def endpoint_geometry(self, sat_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """sin(elevation), range (m), visibility margin for terminals x satellites at one instant."""
+    def endpoint_geometry(self, sat_xyz: np.ndarray, sat_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """sin(elevation), range (m), visibility margin for terminals x satellites at one
+        instant; ``sat_index``: the satellites ``sat_xyz`` holds (default: all, in order)."""
         g = self._ground
         ti = g["term_idx"]
-        sin_el, rng, margin = self._site_geometry(g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, self.links.min_elevation_deg)
-        if not self._serves_all:
-            margin[:, ~self.constellation.serves_terminals] = -2.0  # never a terminal's satellite
-        return sin_el, rng, margin
-
-    @cached_property
-    def _serves_all(self) -> bool:
-        return bool(self.constellation.serves_terminals.all())
+        return user_geometry(self.links, self.constellation, g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, sat_index)
 
     def chunk_context(self, t_unix_s: np.ndarray) -> ChunkContext:
         def geometry(t: np.ndarray, sats: np.ndarray | None):
@@ -359,7 +256,7 @@ class Network:
             pos = self.constellation.positions(times, sat_index=sats)
             sin_out, margin_out = [], []
             for k in range(len(times)):
-                s, _, m = self.endpoint_geometry(pos[k])
+                s, _, m = self.endpoint_geometry(pos[k], sats)
                 sin_out.append(s)
                 margin_out.append(m)
             return np.array(sin_out), np.array(margin_out)
@@ -505,9 +402,8 @@ class Network:
         visible = margin >= 0
         gw_sats = None
         if o["G"]:  # sparse: hundreds of gateways x thousands of satellites, few visible
-            gr, gc, _, grng, gm = self._site_links(g["gw_xyz"], g["gw_up"], pos, self.links.gateway_min_elevation_deg)
-            keep = gm >= 0
-            gr, gc, grng = gr[keep], gc[keep], grng[keep]
+            gl = gateway_links(self.links, g["gw_xyz"], g["gw_up"], pos)
+            gr, gc, grng = gl.rows, gl.cols, gl.range_m
             gw_sats = np.zeros(len(pos), dtype=bool)
             gw_sats[gc] = True
         if not isinstance(self.attachment, Free):

@@ -44,9 +44,12 @@ from leosim import __version__
 from leosim.core.geodesy import C_FIBRE_M_S, great_circle_m
 from leosim.core.time import TimeGrid, format_time, parse_duration, parse_time
 from leosim.errors import LeosimError, require
-from leosim.ground.sites import GroundSegment, Site, SiteKind, resolve_place
+from leosim.ground.places import resolve_place
+from leosim.ground.sites import GroundSegment, Site, SiteKind
 from leosim.network.attachment import policy as attachment_policy
-from leosim.network.routing import LinkOptions, Network, routing_mode
+from leosim.network.links import LinkOptions
+from leosim.network.modes import routing_mode
+from leosim.network.routing import Network
 from leosim.scenario.schema import Scenario, ScenarioError
 from leosim.space.constellation import Constellation, Shell
 
@@ -716,8 +719,8 @@ def _on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.nd
     1:50m Natural Earth coastline puts at sea (Bandar Abbas's centre) moves to the nearest
     point of its country within ``max_km``, so a coastal city is not refused IN_OCEAN for
     the coarseness of the coastline. Other sites stay where they are."""
+    from leosim.core.geodesy import destination_point
     from leosim.ground.countries import NO_COUNTRY, country_of
-    from leosim.models.exposure import _destination
 
     lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
     lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
@@ -728,7 +731,7 @@ def _on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.nd
         if not own:
             continue
         for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
-            la, lo = _destination(lat[n], lon[n], bearing, km * 1e3)
+            la, lo = destination_point(lat[n], lon[n], bearing, km * 1e3)
             hit = np.flatnonzero(country_of(la, lo) == own)
             if len(hit):
                 lat[n], lon[n] = la[hit[0]], lo[hit[0]]
@@ -818,7 +821,7 @@ def _exposure_table(p: Plan, seed: int) -> list[dict]:
     for n, (i, sensors) in enumerate(zip(x.terminals, x.sensors)):
         s = ep[i]
         pointing = serving_directions(p.constellation, s.latitude_deg, s.longitude_deg, times,
-                                      min_elevation_deg=p.network.links.min_elevation_deg)
+                                      links=p.network.links)
         for d in spec.duty_cycles:
             r = time_to_locate(
                 s.latitude_deg, s.longitude_deg, sensors, emitter=Emitter(duty_cycle=d),

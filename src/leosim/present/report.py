@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from leosim import __version__
-from leosim.core.geodesy import visible_candidates
 from leosim.errors import require
 from leosim.ground.sites import SiteKind
+from leosim.network.links import user_links
 from leosim.pipeline.run import NOT_LOCATED, Adversary, CapacityRun, Plan, format_seconds, headline_rows
 
 _CSS = """
@@ -125,11 +125,9 @@ def _coverage_map(plan: Plan, plt) -> str:
     up = up_vectors(la.ravel(), lo.ravel())
     pos = plan.constellation.positions(plan.grid.times[:1])[0]
     min_el = plan.network.links.min_elevation_deg
-    rows, cols = visible_candidates(xyz, pos, min_elevation_deg=min_el)
-    d = pos[cols] - xyz[rows]
-    sin_el = np.einsum("ij,ij->i", d, up[rows]) / np.linalg.norm(d, axis=1)
-    vis = sin_el >= np.sin(np.radians(min_el))
-    count = np.bincount(rows[vis], minlength=len(xyz)).reshape(la.shape)
+    # the router's own rule: what a terminal at each grid point could use
+    vis = user_links(plan.network.links, plan.constellation, xyz, up, pos)
+    count = np.bincount(vis.rows, minlength=len(xyz)).reshape(la.shape)
     fig, ax = plt.subplots(figsize=(11, 5.6))
     m = ax.pcolormesh(lon, lat, count, shading="nearest", cmap="viridis")
     fig.colorbar(m, ax=ax, label=f"satellites above {min_el:g} deg", shrink=0.8)
@@ -239,8 +237,8 @@ def _clipped_outline(lat_min, lat_max, lon_min, lon_max, codes):
 def _jamming_map(plan: Plan) -> str:
     """J/S with every jammer on, over the area the jammers reach."""
     from leosim.core.geodesy import EARTH_RADIUS_M
+    from leosim.core.radio import radio_horizon_m
     from leosim.ground.countries import country_of
-    from leosim.models.exposure import radio_horizon_m
     from leosim.models.jamming import TERMINAL_GPS_HEIGHT_M, j_to_s_db
     from leosim.present.adversary_maps import jamming_map
 

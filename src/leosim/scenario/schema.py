@@ -20,11 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leosim.core.time import parse_duration, parse_time
-from leosim.errors import LeosimError
-
-
-class ScenarioError(LeosimError, ValueError):
-    """A scenario file that cannot be read or does not validate."""
+from leosim.errors import ScenarioError
+from leosim.space.constellation import DEFAULT_PRESET
 
 
 class _Model(BaseModel):
@@ -352,7 +349,7 @@ class Scenario(_Model):
     description: str = ""
     sources: list[str] = []
     seed: int = 0
-    constellation: ConstellationSpec = ConstellationSpec(preset="starlink-2026-05")
+    constellation: ConstellationSpec = ConstellationSpec(preset=DEFAULT_PRESET)
     time: TimeSpec = TimeSpec()
     ground: GroundSpec
     routing: RoutingSpec = RoutingSpec()

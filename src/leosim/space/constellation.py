@@ -84,6 +84,8 @@ _PRESETS: dict[str, str] = {
     "starlink-2026-05": "Real Starlink snapshot: 10,361 satellites, CelesTrak supplemental GP, 2026-05-13",
 }
 PRESET_NAMES = tuple(_PRESETS)
+#: The constellation every command and scenario uses unless told otherwise: the real one.
+DEFAULT_PRESET = "starlink-2026-05"
 
 
 @dataclass(frozen=True, eq=False)

@@ -263,35 +263,3 @@ def _quadrant_grid(c, n_neighbours: int = 24, plane_angle_deg: float = 1.5, co_m
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
     return np.concatenate(out).astype(np.int64)
-
-
-def read_isl_file(path, n_sats: int) -> np.ndarray:
-    """Hypatia ``isls.txt``: one ``A B`` satellite-index pair per line."""
-    from pathlib import Path
-
-    from leosim.errors import ElementSetError
-
-    p = Path(path)
-    try:
-        lines = p.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ElementSetError(f"cannot read ISL file {str(p)!r}: {exc}; expected a text file of 'A B' index pairs") from None
-    pairs = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split()
-        if len(fields) != 2 or not all(f.isdigit() for f in fields):
-            raise ElementSetError(
-                f"{p.name}:{lineno}: {line.strip()!r} is not an ISL; expected two satellite indices 'A B'"
-            )
-        a, b = int(fields[0]), int(fields[1])
-        for v in (a, b):
-            if v >= n_sats:
-                raise ElementSetError(
-                    f"{p.name}:{lineno}: satellite index {v} is out of range; expected 0 to {n_sats - 1}"
-                )
-        if a == b:
-            raise ElementSetError(f"{p.name}:{lineno}: ISL {a} {b} links a satellite to itself; expected two different satellites")
-        pairs.append((min(a, b), max(a, b)))
-    return np.unique(np.array(pairs, dtype=np.int64).reshape(-1, 2), axis=0)

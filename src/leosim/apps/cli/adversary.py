@@ -3,7 +3,7 @@
 An adapter: it parses options, calls :mod:`leosim.models.policy`, :mod:`leosim.models.jamming` and
 :mod:`leosim.models.exposure`, prints rich tables and writes PNG maps
 (:mod:`leosim.present.adversary_maps`). Errors are the package's own exceptions;
-``leosim.apps.cli.main.main`` prints them as one line and exits 1.
+``leosim.apps.cli.app.main`` prints them as one line and exits 1.
 """
 
 from __future__ import annotations
@@ -28,16 +28,10 @@ err = Console(stderr=True, soft_wrap=True)
 policy_app = typer.Typer(help="Service policy: who is served, where traffic lands and exits.", no_args_is_help=True)
 
 
-def _default_constellation() -> str:
-    from leosim.apps.cli.main import DEFAULT_CONSTELLATION
-
-    return DEFAULT_CONSTELLATION
-
-
 def _constellation(name: str | None):
-    from leosim.space.constellation import Constellation
+    from leosim.apps.cli.common import load_constellation
 
-    return Constellation.preset(name or _default_constellation())
+    return load_constellation(name, None)
 
 
 def _floats(text: str, what: str, lo: float | None = None, hi: float | None = None) -> list[float]:
@@ -116,7 +110,7 @@ def policy_check(
 ) -> None:
     """The disablement code a terminal at SITE gets, and why; where its traffic lands and exits."""
     from leosim.ground.countries import country_name, country_of
-    from leosim.ground.sites import resolve_place
+    from leosim.ground.places import resolve_place
     from leosim.models.policy import Disablement, ServicePolicy, Terminal, explain
 
     if not (days_abroad >= 0):
@@ -277,7 +271,8 @@ def jam(
 # =========================================================================== exposure
 def _terminals(spec: str | None, region: str | None, counts: list[int], seed: int | None):
     """(names, lat, lon) for the largest count; smaller counts take the first ones."""
-    from leosim.ground.sites import GroundSegment, resolve_place
+    from leosim.ground.places import resolve_place
+    from leosim.ground.sites import GroundSegment
 
     n = max(counts)
     if spec:
@@ -474,7 +469,8 @@ def _interference(emitter, lat, lon, sensors, pointing):
     Terminals spread over the 8 uplink channels (one in 8 shares the sensor's channel) and
     transmit a duty-cycle fraction of the time: mean power = sum of received power x duty / 8.
     """
-    from leosim.models.exposure import UPLINK_CHANNELS, link_snr_db, noise_power_dbw
+    from leosim.core.radio import noise_power_dbw
+    from leosim.models.exposure import UPLINK_CHANNELS, link_snr_db
 
     slat = np.array([s.latitude_deg for s in sensors])
     slon = np.array([s.longitude_deg for s in sensors])

@@ -4,7 +4,7 @@ An adapter: it parses options, builds a :class:`~leosim.models.capacity.Demand` 
 :class:`~leosim.models.capacity.CapacityModel`, prints rich tables and writes the per-cell table
 (CSV, plus Parquet when ``pyarrow`` is installed), a JSON summary and a choropleth PNG
 (:mod:`leosim.present.capacity_maps`). Errors are the package's own exceptions;
-``leosim.apps.cli.main.main`` prints them as one line and exits 1.
+``leosim.apps.cli.app.main`` prints them as one line and exits 1.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ def capacity(
     require("h3", "capacity")
 
     from leosim.models.capacity import CapacityModel, Gateways, Payload
-    from leosim.network.routing import BENT_PIPE, ISL, LinkOptions
+    from leosim.network.links import LinkOptions
+    from leosim.network.modes import BENT_PIPE, ISL
 
     if terminals_file is not None:
         lat, lon, n = _terminals_file(terminals_file)
@@ -184,9 +185,9 @@ def capacity(
         place = f"{country_name(dem.country)} ({dem.country})"
         outline = country_geometry(dem.country)
     excl = tuple(c.strip().upper() for c in exclude_gateways.split(",") if c.strip())
-    from leosim.apps.cli.main import _constellation
+    from leosim.apps.cli.common import load_constellation
 
-    c = _constellation(constellation, tle)
+    c = load_constellation(constellation, tle)
     t0 = start if start is not None else c.epoch
     starts = reconfiguration_starts(t0, seconds)
     model = CapacityModel(

@@ -49,7 +49,8 @@ def _endpoint(text: str):
     """A place as 'leosim path' reads it ('internet:' prefix: a server behind a PoP)."""
     from dataclasses import replace
 
-    from leosim.ground.sites import SiteKind, resolve_place
+    from leosim.ground.places import resolve_place
+    from leosim.ground.sites import SiteKind
 
     kind = SiteKind.TERMINAL
     if text.lower().startswith("internet:"):
@@ -60,12 +61,12 @@ def _endpoint(text: str):
 
 def _route(a, b, start, duration, step, routing, attach, min_elevation, constellation, tle):
     """The routed RTT series between two sites: (offsets s, rtt s, start unix s, label)."""
-    from leosim.apps.cli.main import _constellation, _grid, _network
+    from leosim.apps.cli.common import load_constellation, network_from_options, time_grid
     from leosim.ground.sites import GroundSegment
 
-    c = _constellation(constellation, tle)
-    grid = _grid(c, start, duration, step)
-    net = _network(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, None, None, None)
+    c = load_constellation(constellation, tle)
+    grid = time_grid(c, start, duration, step)
+    net = network_from_options(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, None, None, None)
     res = net.solve(grid.times, np.array([[0, 1]]), step_s=grid.step_s)
     start_unix = float(grid.times[0].astype("datetime64[ns]").astype(np.int64)) / 1e9
     return grid.offsets_s, res.rtt_s[:, 0], start_unix, f"{a.name} -> {b.name}"
@@ -81,12 +82,12 @@ def _stop_command(p: subprocess.Popen) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from leosim.apps.cli.main import (
-        Attach,
+    from leosim.apps.cli.common import (
+        DEFAULT_CLI_ATTACH,
+        DEFAULT_ROUTING,
         AttachOpt,
         ConstellationOpt,
         MinElOpt,
-        Routing,
         RoutingOpt,
         StartOpt,
         TleOpt,
@@ -102,8 +103,8 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = None,
         duration: Annotated[str, typer.Option("--duration", help="How long the link is emulated: 30s, 2min.")] = "2min",
         step: Annotated[str, typer.Option("--step", help="Routing time step (the link is updated every 100 ms regardless).")] = "1s",
-        routing: RoutingOpt = Routing["isl"],
-        attach: AttachOpt = Attach["free"],
+        routing: RoutingOpt = DEFAULT_ROUTING,
+        attach: AttachOpt = DEFAULT_CLI_ATTACH,
         min_elevation: MinElOpt = None,
         constellation: ConstellationOpt = None,
         tle: TleOpt = None,
@@ -150,9 +151,10 @@ def register(app: typer.Typer) -> None:
         if trace is None:
             if not src or not dst:
                 raise ParameterError("--src and --dst are required (or --trace FILE); expected two places")
-            from leosim.apps.cli.main import _check_durations
+            from leosim.apps.cli.common import check_choices, check_durations
 
-            _check_durations(duration, step)
+            check_durations(duration, step)
+            check_choices(routing, attach)
             a, b = _endpoint(src), _endpoint(dst)
         require_root()
         model = LossModel(loss=loss, handovers=transients) if transients else LossModel(loss=loss, burst_loss=0.0, handovers=False)

@@ -3,7 +3,7 @@
 An adapter: it finds what to show (a results directory or a scenario), binds the port
 before anything slow is loaded (so a taken port is reported at once), and hands over to
 :mod:`leosim.apps.viewer` and :mod:`leosim.apps.czml`. Errors are the package's own exceptions;
-``leosim.apps.cli.main.main`` prints them as one line and exits 1. A browser that cannot be opened
+``leosim.apps.cli.app.main`` prints them as one line and exits 1. A browser that cannot be opened
 is a warning: the server keeps running and its address is printed.
 """
 

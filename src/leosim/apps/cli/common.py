@@ -1,0 +1,180 @@
+"""What every ``leosim`` command shares: the consoles, the options that mean the same thing
+in every command (constellation, time window, routing, attachment, link rules,
+executors), and small helpers to load and to write.
+
+Command modules import from here, never from the app that registers them, so there is
+no import cycle; the option help for routing modes and attachment policies comes from
+their registries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from leosim.core.time import TimeGrid, parse_time
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG
+from leosim.errors import ParameterError
+from leosim.network.attachment import POLICIES
+from leosim.network.modes import MODES
+from leosim.space.constellation import DEFAULT_PRESET, PRESET_NAMES
+
+out = Console(soft_wrap=True)
+if not out.is_terminal:  # piped or captured: wide enough for the tables, never wrapped
+    out.width = 200
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+_PRESETS_HELP = ", ".join(f"{n} (default)" if n == DEFAULT_PRESET else n for n in PRESET_NAMES)
+
+ConstellationOpt = Annotated[
+    str | None,
+    typer.Option("--constellation", "-c", help=f"Built-in constellation: {_PRESETS_HELP}."),
+]
+TleOpt = Annotated[
+    Path | None,
+    typer.Option("--tle", help="Element-set file instead of a preset: TLE (2/3-line, .gz ok), CelesTrak OMM JSON/CSV, or Hypatia tles.txt."),
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+StartOpt = Annotated[str | None, typer.Option("--start", help="ISO 8601 UTC start; default: the element-set epoch.")]
+DurationOpt = Annotated[str, typer.Option("--duration", help="How long: 100ms, 15s, 10min, 2h.")]
+StepOpt = Annotated[str, typer.Option("--step", help="Time step: 100ms, 1s, 15s.")]
+RoutingOpt = Annotated[str, typer.Option("--routing", help=f"How traffic crosses the network. {MODES.help()}.")]
+AttachOpt = Annotated[str, typer.Option("--attach", help=f"Which visible satellite a terminal uses; NAME or NAME:key=value,... {POLICIES.help()}.")]
+MinElOpt = Annotated[float | None, typer.Option("--min-elevation", help=f"Ground-satellite elevation mask, degrees (default {DEFAULT_MIN_ELEVATION_DEG:g}).")]
+MaxGslOpt = Annotated[float | None, typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
+MaxIslOpt = Annotated[float | None, typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
+IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes or Dask workers to use (default: all cores).", min=1)]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where chunks run: serial, processes (this machine's cores), dask (a LocalCluster, or --scheduler).")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT (with --executor dask).")]
+
+#: ``path`` and ``pairs`` default to Hypatia's model (any visible satellite; the shortest
+#: path decides); scenarios default to Starlink's schedule.
+DEFAULT_CLI_ATTACH = "free"
+DEFAULT_ROUTING = "isl"
+
+
+def load_constellation(name: str | None, tle: Path | None):
+    """The constellation of ``--constellation NAME`` or ``--tle FILE`` (default preset otherwise)."""
+    from leosim.space.constellation import Constellation
+
+    if name and tle:
+        raise ParameterError(f"both --constellation {name!r} and --tle {str(tle)!r} were given; expected one of them")
+    if tle is not None:
+        return Constellation.from_file(tle)
+    return Constellation.preset(name or DEFAULT_PRESET)
+
+
+def time_grid(c, start: str | None, duration: str, step: str) -> TimeGrid:
+    return TimeGrid.from_duration(parse_time(start) if start else c.epoch, duration, step)
+
+
+def check_durations(duration: str, step: str) -> None:
+    """Fail on a bad duration or step before anything slow is loaded."""
+    TimeGrid.from_duration(np.datetime64("2000-01-01"), duration, step)
+
+
+def elevation(min_elevation: float | None, max_gsl_length: float | None) -> float:
+    if min_elevation is not None and max_gsl_length is not None:
+        raise ParameterError("both --min-elevation and --max-gsl-length were given; expected one of them")
+    return DEFAULT_MIN_ELEVATION_DEG if min_elevation is None else min_elevation
+
+
+def link_options(min_elevation: float | None, max_gsl_length: float | None = None, max_isl_length: float | None = None):
+    """The link rules of the shared options (one elevation for terminals and gateways)."""
+    from leosim.network.links import LinkOptions
+
+    el = elevation(min_elevation, max_gsl_length)
+    return LinkOptions(min_elevation_deg=el, gateway_min_elevation_deg=el, max_gsl_length_m=max_gsl_length,
+                       max_isl_length_m=max_isl_length)
+
+
+def network_from_options(c, endpoints, routing: str, attach: str, min_elevation, max_gsl_length, max_isl_length,
+                         isl_file: Path | None, pop_selection: str = "nearest"):
+    """The network of ``path``, ``pairs`` and ``emulate``: the shared builder with the shared options."""
+    from leosim.formats.isl import read_isl_file
+    from leosim.network.builder import build_network
+
+    isl_pairs = read_isl_file(isl_file, c.n_sats) if isl_file is not None else None
+    return build_network(c, endpoints, routing=routing, attach=attach,
+                         links=link_options(min_elevation, max_gsl_length, max_isl_length),
+                         isl_pairs=isl_pairs, pop_selection=pop_selection)
+
+
+def check_choices(routing: str | None = None, attach: str | None = None) -> None:
+    """Refuse an unknown routing mode or attachment policy (or bad parameters) before any work."""
+    if routing is not None:
+        MODES.check(routing)
+    if attach is not None:
+        POLICIES.check(attach)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` (saying so on stderr) or to standard output."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text)
+    except OSError as exc:
+        raise ParameterError(f"cannot write output file {str(output)!r}: {exc.strerror}; expected a writable path") from None
+    err.print(f"wrote {output}")
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def progress(label: str, unit: str = "steps"):
+    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+class executor_from_options:
+    """An executor as a context manager that says where its dashboard is."""
+
+    def __init__(self, name: str, workers: int | None, scheduler: str | None):
+        from leosim.engine.executors import make_executor
+
+        self.ex = make_executor(name, workers, scheduler)
+
+    def __enter__(self):
+        if self.ex.dashboard_link:
+            err.print(f"Dask dashboard: {self.ex.dashboard_link}")
+        return self.ex
+
+    def __exit__(self, *exc):
+        self.ex.close()
+
+
+__all__ = [
+    "AttachOpt", "ConstellationOpt", "DEFAULT_CLI_ATTACH", "DEFAULT_ROUTING", "DurationOpt", "ExecutorOpt", "Fmt",
+    "FormatOpt", "IslFileOpt", "MaxGslOpt", "MaxIslOpt", "MinElOpt", "RoutingOpt", "SchedulerOpt", "StartOpt",
+    "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "check_durations", "csv_text", "elevation", "emit", "err",
+    "executor_from_options", "link_options", "load_constellation", "network_from_options", "out", "progress",
+    "time_grid",
+]

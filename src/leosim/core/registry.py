@@ -1,0 +1,166 @@
+"""Registries of pluggable parts with parameters: ``name`` or ``name:key=value,key=value``.
+
+Attachment policies, routing modes and sensor layouts are small objects with one
+protocol each; a :class:`Registry` maps their names to constructors and says which
+parameters each takes, with a parser and a default for every parameter. The same text
+selects and configures a part on the command line and in a scenario file::
+
+    scheduled                         the defaults
+    scheduled:interval=15s,offset=12s keyword parameters
+    ring:6:3                          positional parameters, in the order they are declared
+
+The scenario schema's allowed values and the CLI's help text come from the registries,
+so a new part is registered once and appears everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from leosim.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a registered part: its name, how to read it from text, its default
+    (``None``: required) and a few words of help with the unit."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any = None
+    help: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    factory: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+
+    def usage(self) -> str:
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{p.name}={'...' if p.required else _show(p.default)}" for p in self.params)
+
+
+def _show(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclass
+class Registry:
+    """Named parts of one kind (``kind`` names it in messages: "attachment policy")."""
+
+    kind: str
+    _entries: dict[str, Entry] = field(default_factory=dict)
+
+    def register(self, name: str, factory: Callable[..., Any], params: tuple[Param, ...] = (), help: str = "") -> None:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._entries[name] = Entry(name, factory, tuple(params), help)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def entry(self, name: str) -> Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise ParameterError(f"unknown {self.kind} {name!r}; expected one of: {', '.join(self._entries)}") from None
+
+    def parse(self, spec: str) -> tuple[Entry, dict[str, Any]]:
+        """The entry and its parameter values (defaults filled in) for ``name[:params]``."""
+        text = str(spec).strip()
+        name, _, rest = text.partition(":")
+        entry = self.entry(name.strip().lower())
+        raw: dict[str, str] = {}
+        parts = [p.strip() for p in rest.split(":" if "=" not in rest else ",")] if rest.strip() else []
+        where = f"{self.kind} {text!r}"
+        for k, part in enumerate(parts):
+            if "=" in part:
+                key, _, value = part.partition("=")
+                key = key.strip().lower().replace("-", "_")
+                if key not in {p.name for p in entry.params}:
+                    known = ", ".join(p.name for p in entry.params) or "none"
+                    raise ParameterError(f"{where}: unknown parameter {key!r}; expected {known} ({entry.usage()})")
+                if key in raw:
+                    raise ParameterError(f"{where}: parameter {key!r} is given twice; expected each once ({entry.usage()})")
+                raw[key] = value.strip()
+            else:
+                if k >= len(entry.params):
+                    raise ParameterError(
+                        f"{where}: {len(parts)} values for {len(entry.params)} parameters; expected {entry.usage()}"
+                    )
+                raw[entry.params[k].name] = part
+        values: dict[str, Any] = {}
+        for p in entry.params:
+            if p.name not in raw:
+                if p.required:
+                    raise ParameterError(f"{where}: parameter {p.name!r} is missing; expected {entry.usage()}")
+                values[p.name] = p.default
+                continue
+            try:
+                values[p.name] = p.parse(raw[p.name])
+            except (ParameterError, ValueError) as exc:
+                why = str(exc) if isinstance(exc, ParameterError) else f"expected {p.help or 'a valid value'}"
+                raise ParameterError(f"{where}: {p.name} = {raw[p.name]!r} is not valid: {why}") from None
+        return entry, values
+
+    def make(self, spec: str) -> Any:
+        """The part ``spec`` names, built with its parameters."""
+        entry, values = self.parse(spec)
+        try:
+            return entry.factory(**values)
+        except ParameterError as exc:
+            raise ParameterError(f"{self.kind} {str(spec).strip()!r}: {exc}") from None
+
+    def check(self, spec: str) -> str:
+        """``spec`` unchanged when it names a valid part; :class:`ParameterError` otherwise."""
+        self.make(spec)
+        return spec
+
+    def help(self) -> str:
+        """One line per part: ``usage: help``, for CLI help and error messages."""
+        return "; ".join(f"{e.usage()}: {e.help}" if e.help else e.usage() for e in self._entries.values())
+
+
+def number(text: str) -> float:
+    """A finite float from text (``"2.5"``)."""
+    import math
+
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(text)
+    return v
+
+
+def whole(text: str) -> int:
+    """A whole number from text (``"6"``; ``"6.0"`` too)."""
+    v = float(text)
+    if v != int(v):
+        raise ValueError(text)
+    return int(v)
+
+
+def flag(text: str) -> bool:
+    """yes/no, true/false, on/off, 1/0."""
+    t = text.strip().lower()
+    if t in ("yes", "true", "on", "1"):
+        return True
+    if t in ("no", "false", "off", "0"):
+        return False
+    raise ValueError(text)
+
+
+__all__ = ["Entry", "Param", "Registry", "flag", "number", "whole"]
