@@ -45,13 +45,13 @@ def test_policy_check_codes(tmp_path):
 def test_policy_check_errors(tmp_path):
     line = one_line_error(leosim("policy", "check", "--site", "Tehran", "--home-country", "UK", ok=False))
     assert line == (
-        "error: terminal 'terminal': home country: unknown country 'UK'; expected an ISO 3166-1 alpha-2 "
+        "error: --home-country 'UK': unknown country 'UK'; expected an ISO 3166-1 alpha-2 "
         "code such as 'IR' or a country name; did you mean: GB (United Kingdom)?"
     )
     f = tmp_path / "bad.csv"
     f.write_text("country,served\nIR,perhaps\n")
     line = one_line_error(leosim("policy", "check", "--site", "Tehran", "--policy", str(f), "--no-route", ok=False))
-    assert line.startswith(f"error: {f}, line 2: served 'perhaps' is not yes or no")
+    assert line.startswith(f"error: {f}:2: served 'perhaps' is not yes or no")
 
 
 def test_jam_writes_a_map(tmp_path):
@@ -78,7 +78,7 @@ def test_jam_errors():
     line = one_line_error(leosim("jam", "--jammer", "35.69;51.39", "--region", "IR", ok=False))
     assert line == "error: --jammer '35.69;51.39' is not LAT,LON; expected two numbers in degrees such as 35.69,51.39"
     line = one_line_error(leosim("jam", "--jammer", "35.69,51.39", "--region", "Persia", ok=False))
-    assert line.startswith("error: unknown country 'Persia'; expected an ISO 3166-1 alpha-2 code")
+    assert line.startswith("error: --region 'Persia': unknown country 'Persia'; expected an ISO 3166-1 alpha-2 code")
 
 
 def test_exposure_table_and_map(tmp_path):
@@ -104,4 +104,4 @@ def test_exposure_errors(tmp_path):
     f = tmp_path / "s.csv"
     f.write_text("name,latitude_deg,longitude_deg,height_m\ns1,35.7,51.4,-3\n")
     line = one_line_error(leosim("exposure", "--terminals", "Tehran", "--sensors", str(f), ok=False))
-    assert line == f"error: {f}, line 2: sensor 's1': height_m -3.0 is under ground; expected an antenna height >= 0 m"
+    assert line.endswith(f"{f}:2: sensor 's1': height_m -3.0 is under ground; expected an antenna height >= 0 m")

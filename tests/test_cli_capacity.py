@@ -25,11 +25,13 @@ def test_capacity_command_writes_tables_and_map(tmp_path):
                   "terminals supportable at 50 Mbit/s", "binding bottleneck"):
         assert label in p.stdout
     assert "Traceback" not in p.stderr
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())["capacity"]  # the [capacity] section's own keys
     assert summary["country"] == "LU" and summary["terminals"] == 100 and summary["intervals"] == 3
     assert summary["binding_bottleneck"] == "none"  # 100 terminals in 16 cells: all served
-    assert summary["median_per_terminal_bps"] == pytest.approx(100e6)
-    with (out / "cells.csv").open() as fh:
+    assert summary["per_terminal_median_mbps"] == pytest.approx(100.0)
+    # the section's table, and the same under the name of leosim 0.1
+    assert (out / "capacity_cells.csv").read_text() == (out / "cells.csv").read_text()
+    with (out / "capacity_cells.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["interval_start", "cell", "latitude_deg", "longitude_deg", "population", "terminals",
                              "demand_mbps", "offered_mbps", "served_mbps", "per_terminal_mbps",
@@ -48,7 +50,7 @@ def test_capacity_command_writes_tables_and_map(tmp_path):
          "error: H3 resolution 16 is outside 0-15; expected a whole number from 0 to 15"),
         (["--country", "LU"], "error: give one of --terminals N and --take-rate F with --country; got neither"),
         (["--country", "XX", "--terminals", "10"],
-         "error: unknown country 'XX'; expected an ISO 3166-1 alpha-2 code such as 'IR' or a country name; did you "
+         "error: --country 'XX': unknown country 'XX'; expected an ISO 3166-1 alpha-2 code such as 'IR' or a country name; did you "
          "mean: XS (Somaliland), XK (Kosovo), XG (Siachen Glacier)?"),
     ],
     ids=["negative-terminals", "resolution", "no-terminals", "unknown-country"],

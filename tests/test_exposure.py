@@ -20,11 +20,11 @@ from leosim.models.exposure import (
     energy_detector_pd,
     error_ellipse,
     hybrid_covariance,
-    load_sensors,
     risk_map,
     tdoa_covariance,
     time_to_locate,
 )
+from leosim.scenario.resolve import load_sensors
 
 C = 299_792_458.0
 
@@ -151,11 +151,11 @@ def test_sensors_validation_and_files(tmp_path):
     with pytest.raises(SensorError) as exc:
         load_sensors(f, (35.7, 51.4))
     assert (
-        str(exc.value) == f"{f}, line 3: sensor 'm2': height_m -5.0 is under ground; expected an antenna height >= 0 m"
+        str(exc.value) == f"{f}:3: sensor 'm2': height_m -5.0 is under ground; expected an antenna height >= 0 m"
     )
     f.write_text("name,lat,lon\n")
     with pytest.raises(
-        SensorError, match=r"line 1: missing column\(s\) latitude_deg, longitude_deg; expected a CSV header"
+        SensorError, match=r":1: unknown column 'lat'; expected a CSV header"
     ):
         load_sensors(f, (35.7, 51.4))
     f.write_text(
@@ -169,7 +169,7 @@ def test_sensors_validation_and_files(tmp_path):
     t.write_text('[[sensor]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\nheight_m = 15\ngain_dbi = 25\n')
     (a,) = load_sensors(t, (0, 0))
     assert a.gain_dbi == 25.0 and a.height_m == 15.0
-    with pytest.raises(SensorError, match="sensor preset 'ring:1:2' is malformed"):
+    with pytest.raises(SensorError, match=r"sensor layout 'ring:1:2': a ring of 1 sensors; expected 2 to 400"):
         load_sensors("ring:1:2", (35.7, 51.4))
 
 

@@ -13,9 +13,9 @@ from leosim.models.jamming import (
     JammerError,
     denied_share,
     j_to_s_db,
-    load_jammers,
     location_known,
 )
+from leosim.scenario.resolve import load_jammers
 
 C = 299_792_458.0
 
@@ -81,9 +81,9 @@ def test_bad_jammers(tmp_path):
     f.write_text("name,latitude_deg,longitude_deg,eirp_dbw\na,35.7,51.4,ten\n")
     with pytest.raises(JammerError) as exc:
         load_jammers(f)
-    assert str(exc.value).startswith(f"{f}, line 2: a number or time cannot be read")
+    assert str(exc.value) == f"{f}:2: eirp_dbw 'ten' is not a number; expected a number of dBW"
     f.write_text("name,lat,lon\n")
-    with pytest.raises(JammerError, match=r"line 1: header 'name,lat,lon'; expected a CSV header"):
+    with pytest.raises(JammerError, match=r":1: unknown column 'lat'; expected a CSV header"):
         load_jammers(f)
 
 

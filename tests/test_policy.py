@@ -21,6 +21,7 @@ from leosim.models.policy import (  # noqa: E402
     jurisdictions,
     policy_network,
 )
+from leosim.scenario.resolve import load_policy  # noqa: E402
 
 TEHRAN = (35.6892, 51.3890)
 KYIV = (50.4501, 30.5234)
@@ -119,13 +120,13 @@ def test_policy_files(tmp_path):
     toml = tmp_path / "p.toml"
     toml.write_text('preset = "all"\nblocked = ["IR"]\ngateway_countries = "served"\ngateway_blocked = ["RU"]\n'
                     'roaming_limit_days = 30\n[speed_gates_kmh]\n"*" = 200\n')  # fmt: skip
-    p = ServicePolicy.load(toml)
+    p = load_policy(toml)
     assert p.name == "p" and not p.serves("IR") and p.serves("DE")
     assert not p.allows_gateway("IR") and not p.allows_gateway("RU") and p.allows_gateway("DE")
     assert p.roaming_limit_days == 30 and p.speed_gate_kmh("US") == 200.0
     csv_file = tmp_path / "p.csv"
     csv_file.write_text("country,served,gateway,pop,speed_gate_kmh\n*,yes,yes,yes,\nIR,yes,no,no,\nUA,yes,yes,yes,90\n")
-    q = ServicePolicy.load(csv_file)
+    q = load_policy(csv_file)
     assert q.serves("IR") and not q.allows_gateway("IR") and not q.allows_pop("IR") and q.allows_gateway("OM")
     assert q.speed_gate_kmh("UA") == 90.0 and q.speed_gate_kmh("DE") is None
 
@@ -143,12 +144,12 @@ def test_policy_files(tmp_path):
         (
             "bad.csv",
             "country,served\nIR,maybe\n",
-            "bad.csv, line 2: served 'maybe' is not yes or no; expected a header",
+            "bad.csv:2: served 'maybe' is not yes or no; expected yes/no, true/false or 1/0",
         ),
         (
             "bad.csv",
             "nation,served\n",
-            "bad.csv, line 1: header 'nation,served' is not a policy header; expected a header",
+            "bad.csv:1: unknown column 'nation'; expected a header 'country,served[,gateway,pop,speed_gate_kmh]'",
         ),
     ],
 )
@@ -156,7 +157,7 @@ def test_malformed_policy_files(tmp_path, name, text, message):
     f = tmp_path / name
     f.write_text(text)
     with pytest.raises(PolicyError) as exc:
-        ServicePolicy.load(f)
+        load_policy(f)
     text = str(exc.value)
     assert text.startswith(str(f))  # the message names the file (and line, for CSV)
     assert message.split(name, 1)[1] in text
@@ -166,7 +167,7 @@ def test_unknown_country_in_a_policy_file(tmp_path):
     f = tmp_path / "p.toml"
     f.write_text('blocked = ["IR", "UK"]\n')
     with pytest.raises(PlaceError) as exc:
-        ServicePolicy.load(f)
+        load_policy(f)
     assert str(exc.value) == (
         f"{f}: blocked: unknown country 'UK'; expected an ISO 3166-1 alpha-2 code such as 'IR' or a "
         "country name; did you mean: GB (United Kingdom)?"
@@ -175,12 +176,14 @@ def test_unknown_country_in_a_policy_file(tmp_path):
 
 def test_bad_values():
     with pytest.raises(PolicyError) as exc:
-        ServicePolicy.load("some")
-    assert str(exc.value) == "policy 'some' is not a preset or a .toml/.csv file; expected 'all', 'none' or a file"
+        load_policy("some")
+    assert str(exc.value) == (
+        "policy 'some' is not a .toml or .csv file; expected 'all', 'none' or a .toml or .csv policy file (see docs/adversary.md)"
+    )
     with pytest.raises(PolicyError, match="unknown policy preset 'some'; expected 'all', 'none' or a policy file"):
         ServicePolicy.preset("some")
-    with pytest.raises(PolicyError, match="policy file 'missing.toml' does not exist; expected a .toml or .csv file"):
-        ServicePolicy.load("missing.toml")
+    with pytest.raises(PolicyError, match="cannot read policy file 'missing.toml': no such file; expected a .toml or .csv"):
+        load_policy("missing.toml")
     with pytest.raises(PolicyError, match="speed gate for 'UA' is -5; expected a speed in km/h > 0"):
         ServicePolicy(speed_gates_kmh={"UA": -5})
     with pytest.raises(ParameterError, match="a residential plan needs a service_address"):

@@ -154,8 +154,9 @@ report = false
 
 def test_scenario_runs_identically_on_every_executor_and_resumes(tmp_path):
     from leosim.engine.executors import make_executor
+    from leosim.errors import ScenarioError
     from leosim.pipeline.run import run
-    from leosim.scenario.schema import ScenarioError, parse_scenario
+    from leosim.scenario.load import parse_scenario
 
     scn = parse_scenario(RUN_SCN, "scale.toml")
     run(scn, RUN_SCN, tmp_path / "serial", executor=make_executor("serial"))

@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leosim.pipeline.run import headline_rows, plan, run
-from leosim.scenario.schema import ScenarioError, builtin_scenarios, load_scenario, parse_scenario
+from leosim.errors import ScenarioError
+from leosim.pipeline.run import run
+from leosim.present.headline import headline_rows
+from leosim.scenario.plan import build_plan as plan
+from leosim.scenario.load import builtin_scenarios, load_scenario, parse_scenario
 
 SMALL = """
 name = "small"
@@ -62,7 +65,7 @@ def test_small_scenario_parses():
         (("min_elevation_deg = 20", "min_elevation_deg = 95"),
          "small.toml:24: routing.min_elevation_deg = 95 is not valid: Input should be less than or equal to 90"),
         (("attach = \"scheduled\"", "attach = \"sometimes\""),
-         "small.toml:23: routing.attach = 'sometimes' is not valid: Input should be 'free', 'max-elevation', 'longest-visible' or 'scheduled'"),
+         "small.toml:23: routing.attach = 'sometimes' is not valid: unknown attachment policy 'sometimes'; expected one of: free, max-elevation, longest-visible, scheduled"),
     ],
 )
 def test_errors_name_file_key_line_value_and_expectation(edit, message):
@@ -260,7 +263,7 @@ ADV_TEXT = SMALL + ADV
          "adv.toml:44: exposure.terminals = 0 is not valid: expected how many of the scenario's terminals to assess "
          '(1-1000, the first N) or a list of their names such as ["Kharkiv", "Dnipro"]'),
         (('sensors = "ring:6:2"', "sensors = []"),
-         "adv.toml:40: exposure.sensors = [] is not valid: no sensors; expected a preset such as 'ring:6:3' or a sensor file"),
+         "adv.toml:40: exposure.sensors = [] is not valid: no sensors; expected a layout such as 'ring:6:3' or a sensor file"),
     ],
 )
 def test_adversary_section_errors_name_file_key_line_value_and_expectation(edit, message):
@@ -276,8 +279,8 @@ def test_adversary_section_errors_name_file_key_line_value_and_expectation(edit,
         (("terminals = 2", 'terminals = ["Paris"]'),
          "exposure.terminals: 'Paris' is not one of the scenario's terminals; expected one of London, Madrid"),
         (('sensors = "ring:6:2"', 'sensors = "ring:1:2"'),
-         "exposure.sensors = 'ring:1:2': sensor preset 'ring:1:2' is malformed; expected"),
-        (('preset = "all"', 'file = "no-such-policy.toml"'), "policy.file = 'no-such-policy.toml': policy file "),
+         "exposure.sensors = 'ring:1:2': sensor layout 'ring:1:2': a ring of 1 sensors; expected 2 to 400"),
+        (('preset = "all"', 'file = "no-such-policy.toml"'), "policy.file = 'no-such-policy.toml': cannot read policy file "),
         (('center = "London"', 'center = "Nowhereville Xq"'), "exposure.center = 'Nowhereville Xq': "),
     ],
 )
@@ -374,7 +377,7 @@ def test_coastal_city_is_admitted_on_land():
     """Bandar Abbas's centre lies at sea on the 1:50m coastline; admission moves it ashore."""
     from leosim.ground.countries import country_of
     from leosim.ground.places import resolve_place
-    from leosim.pipeline.run import _on_land
+    from leosim.scenario.plan import on_land as _on_land
 
     site = resolve_place("Bandar Abbas")
     assert str(country_of(site.latitude_deg, site.longitude_deg)) == "none"
@@ -386,15 +389,16 @@ def test_builtin_adversary_sections_resolve():
     scn, _, path = load_scenario("iran-2022")
     p = plan(scn, path)
     assert p.policy.name == "all" and "IR" not in {g.country for g in p.network.gateways}
-    assert len(p.jammers) == 3 and p.scenario.jamming.region == "IR"
-    starts = sorted({float((j.active[0][0] - p.grid.start) / np.timedelta64(1, "s")) for j in p.jammers})
+    jammers = p.sections["jamming"].jammers
+    assert len(jammers) == 3 and p.scenario.jamming.region == "IR"
+    starts = sorted({float((j.active[0][0] - p.grid.start) / np.timedelta64(1, "s")) for j in jammers})
     assert starts == [300.0, 900.0]
-    assert [p.network.endpoints[i].name for i in p.exposure.terminals] == ["Tehran", "Eslamshahr", "Karaj"]
+    assert p.sections["exposure"].names == ["Tehran", "Eslamshahr", "Karaj"]
     scn, _, path = load_scenario("ukraine-2022")
     p = plan(scn, path)
-    assert p.policy is None and p.exposure.center is None
-    assert [p.network.endpoints[i].name for i in p.exposure.terminals] == ["Kharkiv", "Zaporizhzhya", "Dnipro"]
-    assert all(len(s) == 7 and s[-1].kind == "drone" for s in p.exposure.sensors)
+    assert p.policy is None and p.scenario.exposure.center == "each"
+    assert p.sections["exposure"].names == ["Kharkiv", "Zaporizhzhya", "Dnipro"]
+    assert all(len(s) == 7 and s[-1].kind == "drone" for s in p.sections["exposure"].sensors)
 
 
 def test_cli_error_keeps_brackets_of_key_paths(tmp_path):
@@ -451,7 +455,7 @@ def test_capacity_section_runs_and_reports(tmp_path):
     assert sum(float(r["served_mbps"]) for r in cells) / 1e3 == pytest.approx(c["served_gbps"], abs=1e-3)
     assert c["per_terminal_median_mbps"] > 0 and c["per_terminal_p10_mbps"] <= c["per_terminal_median_mbps"]
     assert c["terminals_at_min_speed"] <= c["terminals"]
-    assert any(label.startswith("capacity, CY") for label, _ in headline_rows(summary))
+    assert any(label.startswith("capacity, Cyprus (CY)") for label, _ in headline_rows(summary))
     # neither London nor Madrid is in Cyprus: no per-city table
     assert not (out / "capacity_cities.csv").exists()
     html = (out / "report.html").read_text()

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
+from leosim.errors import ScenarioError
 from leosim.pipeline.sweep import parse_key, parse_values, variants
-from leosim.scenario.schema import ScenarioError, builtin_text
+from leosim.scenario.load import builtin_text
 
 SMALL = """
 name = "small"

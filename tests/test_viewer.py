@@ -91,7 +91,7 @@ def scenario_file(tmp_path_factory) -> Path:
 def results(tmp_path_factory, scenario_file) -> Path:
     """A finished run of the small scenario, with a secret file beside it (not in it)."""
     from leosim.pipeline.run import run
-    from leosim.scenario.schema import load_scenario
+    from leosim.scenario.load import load_scenario
 
     base = tmp_path_factory.mktemp("viewer")
     (base / "secret.txt").write_text("not for the viewer\n")
@@ -419,7 +419,7 @@ def layered(tmp_path_factory) -> Path:
     pytest.importorskip("h3", reason="the policy and capacity extras are not installed (pip install 'leosim[capacity]')")
     pytest.importorskip("itur", reason="the capacity extra is not installed (pip install 'leosim[capacity]')")
     from leosim.pipeline.run import run
-    from leosim.scenario.schema import parse_scenario
+    from leosim.scenario.load import parse_scenario
 
     out = tmp_path_factory.mktemp("layers") / "run"
     run(parse_scenario(LAYERED, "layers.toml"), LAYERED, out, workers=1)

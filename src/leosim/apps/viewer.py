@@ -1,6 +1,6 @@
 """``leosim view``: the data behind the 3D globe viewer, and the local web server for it.
 
-An adapter over a scenario's :class:`~leosim.pipeline.run.Plan`. :class:`ViewerData` answers
+An adapter over a scenario's :class:`~leosim.scenario.plan.Plan`. :class:`ViewerData` answers
 three questions, each as a small JSON document:
 
 - the scene (``/api/scene``): the time window, the ground sites (terminals, servers,
@@ -101,7 +101,7 @@ class ViewerData:
     a window or a path is asked for.
     """
 
-    plan: object  # leosim.pipeline.run.Plan
+    plan: object  # leosim.scenario.plan.Plan
     title: str
     source: str
     results_dir: Path | None = None
@@ -118,8 +118,8 @@ class ViewerData:
     @classmethod
     def from_scenario(cls, name_or_path: str | Path) -> ViewerData:
         """A built-in scenario name or a scenario file, planned but not run."""
-        from leosim.pipeline.run import plan
-        from leosim.scenario.schema import load_scenario
+        from leosim.scenario.load import load_scenario
+        from leosim.scenario.plan import build_plan as plan
 
         scn, _, path = load_scenario(name_or_path)
         return cls(plan(scn, path), scn.name, f"scenario {path.name if path else name_or_path}")
@@ -127,8 +127,8 @@ class ViewerData:
     @classmethod
     def from_results(cls, directory: str | Path) -> ViewerData:
         """The output directory of ``leosim run``: its scenario, planned again, and summary."""
-        from leosim.pipeline.run import plan
-        from leosim.scenario.schema import parse_scenario
+        from leosim.scenario.load import parse_scenario
+        from leosim.scenario.plan import build_plan as plan
 
         d = Path(directory)
         expected = "expected the output directory of `leosim run SCENARIO -o DIR` (with summary.json and scenario.toml)"
@@ -275,9 +275,9 @@ class ViewerData:
             out.append("capacity")
         if has("admission.csv"):
             out.append("admission")
-        if self.plan.jammers:
+        if "jamming" in self.plan.sections:
             out.append("jamming")
-        if self.plan.exposure is not None:
+        if "exposure" in self.plan.sections:
             out.append("exposure")
         return out
 
@@ -366,7 +366,7 @@ class ViewerData:
         t0 = self.grid.start.astype("datetime64[ns]")
         dist = np.geomspace(10.0, 2e6, 400)
         jammers = []
-        for j in self.plan.jammers:
+        for j in self.plan.sections["jamming"].jammers:
             la, lo = destination_point(j.latitude_deg, j.longitude_deg, 90.0, dist)
             js = j_to_s_db([j], la, lo, clutter_loss_db=spec.clutter_loss_db if spec else 0.0)
             over = np.flatnonzero(np.asarray(js) > (spec.tolerance_db if spec else 30.0))
@@ -393,7 +393,7 @@ class ViewerData:
     def _exposure_layer(self) -> dict:
         """Sensor positions (each once) and, from ``exposure.csv``, per terminal and duty cycle
         the median time to locate."""
-        x = self.plan.exposure
+        x = self.plan.sections["exposure"]
         seen, sensors = set(), []
         for group in x.sensors:
             for s in group:
@@ -405,8 +405,7 @@ class ViewerData:
                                 "lon": float(s.longitude_deg), "height_m": float(s.height_m)})
         site_of = {self.sites["rows"][i]["name"]: i for i in self.sites["terminals"]}
         by: dict[str, dict] = {}
-        for i in x.terminals:
-            name = self.network.endpoints[i].name
+        for name in x.names:
             by[name] = {"terminal": name, "site": site_of.get(name), "duty_cycles": []}
         for r in self._csv("exposure.csv") or []:
             t = by.setdefault(r["terminal"], {"terminal": r["terminal"], "site": site_of.get(r["terminal"]), "duty_cycles": []})

@@ -59,6 +59,7 @@ class Registry:
     """Named parts of one kind (``kind`` names it in messages: "attachment policy")."""
 
     kind: str
+    error: type[ParameterError] = ParameterError
     _entries: dict[str, Entry] = field(default_factory=dict)
 
     def register(self, name: str, factory: Callable[..., Any], params: tuple[Param, ...] = (), help: str = "") -> None:
@@ -77,7 +78,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            raise ParameterError(f"unknown {self.kind} {name!r}; expected one of: {', '.join(self._entries)}") from None
+            raise self.error(f"unknown {self.kind} {name!r}; expected one of: {', '.join(self._entries)}") from None
 
     def parse(self, spec: str) -> tuple[Entry, dict[str, Any]]:
         """The entry and its parameter values (defaults filled in) for ``name[:params]``."""
@@ -93,13 +94,13 @@ class Registry:
                 key = key.strip().lower().replace("-", "_")
                 if key not in {p.name for p in entry.params}:
                     known = ", ".join(p.name for p in entry.params) or "none"
-                    raise ParameterError(f"{where}: unknown parameter {key!r}; expected {known} ({entry.usage()})")
+                    raise self.error(f"{where}: unknown parameter {key!r}; expected {known} ({entry.usage()})")
                 if key in raw:
-                    raise ParameterError(f"{where}: parameter {key!r} is given twice; expected each once ({entry.usage()})")
+                    raise self.error(f"{where}: parameter {key!r} is given twice; expected each once ({entry.usage()})")
                 raw[key] = value.strip()
             else:
                 if k >= len(entry.params):
-                    raise ParameterError(
+                    raise self.error(
                         f"{where}: {len(parts)} values for {len(entry.params)} parameters; expected {entry.usage()}"
                     )
                 raw[entry.params[k].name] = part
@@ -107,14 +108,14 @@ class Registry:
         for p in entry.params:
             if p.name not in raw:
                 if p.required:
-                    raise ParameterError(f"{where}: parameter {p.name!r} is missing; expected {entry.usage()}")
+                    raise self.error(f"{where}: parameter {p.name!r} is missing; expected {entry.usage()}")
                 values[p.name] = p.default
                 continue
             try:
                 values[p.name] = p.parse(raw[p.name])
             except (ParameterError, ValueError) as exc:
                 why = str(exc) if isinstance(exc, ParameterError) else f"expected {p.help or 'a valid value'}"
-                raise ParameterError(f"{where}: {p.name} = {raw[p.name]!r} is not valid: {why}") from None
+                raise self.error(f"{where}: {p.name} = {raw[p.name]!r} is not valid: {why}") from None
         return entry, values
 
     def make(self, spec: str) -> Any:
@@ -123,7 +124,7 @@ class Registry:
         try:
             return entry.factory(**values)
         except ParameterError as exc:
-            raise ParameterError(f"{self.kind} {str(spec).strip()!r}: {exc}") from None
+            raise type(exc)(f"{self.kind} {str(spec).strip()!r}: {exc}") from None
 
     def check(self, spec: str) -> str:
         """``spec`` unchanged when it names a valid part; :class:`ParameterError` otherwise."""

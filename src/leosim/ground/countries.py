@@ -43,6 +43,7 @@ __all__ = [
     "country_name",
     "country_of",
     "known_countries",
+    "random_points",
 ]
 
 from leosim.formats.data import DATA_DIR as _DATA_DIR
@@ -418,6 +419,28 @@ def country_cells(code: str, resolution: int = 5) -> np.ndarray:
     centres = np.array([basic_int.cell_to_latlng(c) for c in cand.tolist()]).reshape(-1, 2)
     inside = cand[country_of(centres[:, 0], centres[:, 1]) == code]
     return np.array([basic_int.int_to_str(c) for c in inside.tolist()], dtype=str)
+
+
+def random_points(code: str, n: int, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points drawn uniformly over a country's area (seeded): latitudes, longitudes (deg).
+
+    Rejection sampling over the country's bounding box, uniform in area (sine of the
+    latitude); a country too small to hit in 200 rounds gives fewer points.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 0 < n <= 1_000_000:
+        raise ParameterError(f"{n!r} points; expected a whole number from 1 to 1,000,000")
+    g = country_geometry(code)
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = g.bounds
+    lat, lon = np.zeros(0), np.zeros(0)
+    for _ in range(200):
+        la = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(y0)), np.sin(np.radians(y1)), 4 * n + 16)))
+        lo = rng.uniform(x0, x1, 4 * n + 16)
+        keep = country_of(la, lo) == _code(code)
+        lat, lon = np.concatenate([lat, la[keep]]), np.concatenate([lon, lo[keep]])
+        if len(lat) >= n:
+            break
+    return lat[:n], lon[:n]
 
 
 # ------------------------------------------------------------------ vendoring (tools)

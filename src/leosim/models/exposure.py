@@ -33,15 +33,9 @@ bounds). Core maths only: no I/O, printing or plotting.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
-import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -60,6 +54,7 @@ from leosim.core.radio import (
     noise_power_dbw,
     radio_horizon_m,
 )
+from leosim.core.registry import Param, Registry, number, whole
 from leosim.errors import ParameterError, SensorError
 
 __all__ = [
@@ -68,12 +63,16 @@ __all__ = [
     "Sensor",
     "SensorError",
     "aoa_covariance",
+    "cochannel_interference_w",
     "detection_range_m",
     "duty_cycle_from_traffic",
     "energy_detector_pd",
     "error_ellipse",
     "hybrid_covariance",
-    "load_sensors",
+    "SENSOR_LAYOUTS",
+    "SensorLayout",
+    "is_layout",
+    "sensor_layout",
     "risk_map",
     "serving_directions",
     "tdoa_covariance",
@@ -406,12 +405,19 @@ class Sensor:
             )
         if self.bearing_floor_deg < 0 or self.timing_floor_s < 0:
             raise SensorError(f"{where}: error floors must be >= 0")
+        if self.beamwidth_deg is not None and not (isinstance(self.beamwidth_deg, int | float) and 0 < self.beamwidth_deg <= 360):
+            raise SensorError(f"{where}: beamwidth_deg {self.beamwidth_deg!r}; expected a beamwidth above 0 and up to 360 deg")
         if self.path is not None:
             pts = tuple(tuple(float(x) for x in p) for p in self.path)
             if len(pts) < 2 or any(len(p) != 4 for p in pts):
                 raise SensorError(f"{where}: a path needs at least two waypoints (t_s, lat, lon, height_m)")
             if any(b[0] <= a[0] for a, b in zip(pts, pts[1:])):
                 raise SensorError(f"{where}: path times must increase, got {[p[0] for p in pts]}")
+            bad = next((p for p in pts if not all(math.isfinite(x) for x in p) or not -90 <= p[1] <= 90
+                        or not -180 <= p[2] <= 360), None)
+            if bad is not None:
+                raise SensorError(f"{where}: waypoint {bad!r} is not a time and a position (latitude -90..90, "
+                                  "longitude -180..180, height in metres)")
             if any(p[3] < 0 for p in pts):
                 bad = next(p for p in pts if p[3] < 0)
                 raise SensorError(
@@ -431,6 +437,18 @@ class Sensor:
     def theta3_deg(self) -> float:
         return float(self.beamwidth_deg if self.beamwidth_deg is not None else beamwidth_from_gain_deg(self.gain_dbi))
 
+    @classmethod
+    def from_record(cls, rec) -> Sensor:
+        """A sensor from a file's record (:class:`~leosim.formats.sensors.SensorRecord`); a
+        value the sensor refuses is reported at the record's place."""
+        opts = dict(rec.options)
+        if rec.path is not None:
+            opts["height_m"] = rec.path[0][3]
+        try:
+            return cls(name=rec.name, latitude_deg=rec.latitude_deg, longitude_deg=rec.longitude_deg, path=rec.path, **opts)
+        except SensorError as exc:
+            raise SensorError(f"{rec.where}: {exc}") from None
+
     def position_at(self, t_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(lat, lon, height_m) at times ``t_s`` (s from the run's start), looping the path."""
         t = np.asarray(t_s, dtype=np.float64)
@@ -446,189 +464,104 @@ class Sensor:
         return tuple(np.interp(tt, p[:, 0], p[:, k]) for k in (1, 2, 3))
 
 
-def _sensor_kwargs(rec: dict, where: str) -> dict:
-    num = {"height_m", "gain_dbi", "noise_figure_db", "bandwidth_hz", "integration_s", "revisit_s", "pfa",
-           "bearing_floor_deg", "timing_floor_s", "beamwidth_deg"}  # fmt: skip
-    out = {}
-    for k, v in rec.items():
-        if k in num and v not in ("", None):
-            try:
-                out[k] = float(v)
-            except (TypeError, ValueError):
-                raise SensorError(f"{where}: {k} {v!r} is not a number") from None
-        elif k == "kind" and v not in ("", None):
-            out[k] = str(v).strip().lower()
-    return out
+class SensorLayout:
+    """A deployment of sensors placed in the world around an anchor point."""
+
+    name = "layout"
+
+    def place(self, latitude_deg: float, longitude_deg: float, extent_m: float = 20e3) -> tuple[Sensor, ...]:
+        raise NotImplementedError
 
 
-_SENSOR_CSV_HELP = (
-    "expected a CSV header 'name,latitude_deg,longitude_deg[,height_m,kind,gain_dbi,noise_figure_db,bandwidth_hz,"
-    "integration_s,revisit_s,pfa,bearing_floor_deg,timing_floor_s,t_s]' (rows sharing a name with t_s form a path)"
-)
-_SENSOR_COLUMNS = {"name", "latitude_deg", "longitude_deg", "height_m", "kind", "gain_dbi", "noise_figure_db",
-                   "bandwidth_hz", "integration_s", "revisit_s", "pfa", "bearing_floor_deg", "timing_floor_s",
-                   "beamwidth_deg", "t_s"}  # fmt: skip
+#: At most this many sensors in one layout (a grid of 20 x 20).
+MAX_LAYOUT_SENSORS = 400
 
 
-def _sensors_from_csv(path: Path, text: str) -> tuple[Sensor, ...]:
-    rows = [r for r in csv.reader(io.StringIO(text))]
-    lines = [
-        (i + 1, [c.strip() for c in r])
-        for i, r in enumerate(rows)
-        if r and "".join(r).strip() and not r[0].lstrip().startswith("#")
-    ]
-    if not lines:
-        raise SensorError(f"{path}: empty sensor file; {_SENSOR_CSV_HELP}")
-    _, header = lines[0]
-    header = [h.lower() for h in header]
-    missing = {"name", "latitude_deg", "longitude_deg"} - set(header)
-    unknown = set(header) - _SENSOR_COLUMNS
-    if missing or unknown:
-        what = (
-            f"missing column(s) {', '.join(sorted(missing))}"
-            if missing
-            else f"unknown column(s) {', '.join(sorted(unknown))}"
-        )
-        raise SensorError(f"{path}, line {lines[0][0]}: {what}; {_SENSOR_CSV_HELP}")
-    groups: dict[str, list[tuple[int, dict]]] = {}
-    for lineno, cells in lines[1:]:
-        if len(cells) != len(header):
-            raise SensorError(
-                f"{path}, line {lineno}: {len(cells)} fields for {len(header)} columns; {_SENSOR_CSV_HELP}"
-            )
-        groups.setdefault(cells[header.index("name")], []).append((lineno, dict(zip(header, cells))))
-    sensors = []
-    for name, recs in groups.items():
-        lineno, first = recs[0]
-        where = f"{path}, line {lineno}"
-        try:
-            pts = []
-            for ln, r in recs:  # noqa: B007 (ln names the line in the error below)
-                lat, lon = float(r["latitude_deg"]), float(r["longitude_deg"])
-                h = float(r.get("height_m") or 10.0)
-                t = float(r["t_s"]) if r.get("t_s") else None
-                pts.append((t, lat, lon, h))
-        except ValueError:
-            raise SensorError(f"{path}, line {ln}: latitude/longitude/height/t_s must be numbers, got {r!r}") from None
-        kwargs = _sensor_kwargs(first, where)
-        path_pts = None
-        if len(pts) > 1:
-            if any(p[0] is None for p in pts):
-                raise SensorError(
-                    f"{where}: sensor {name!r} appears on {len(pts)} rows; several rows make a path and need a t_s column"
-                )
-            path_pts = tuple(pts)
-        try:
-            sensors.append(Sensor(name=name, latitude_deg=pts[0][1], longitude_deg=pts[0][2], path=path_pts,
-                                  **{**kwargs, "height_m": pts[0][3]}))  # fmt: skip
-        except SensorError as exc:
-            raise SensorError(f"{where}: {exc}") from None
-    return tuple(sensors)
+class Ring(SensorLayout):
+    """``n`` ground sensors on a circle of ``radius_km`` around the anchor, ``height_m`` up."""
+
+    name = "ring"
+
+    def __init__(self, n: int, radius_km: float, height_m: float = 10.0):
+        if not 2 <= n <= MAX_LAYOUT_SENSORS:
+            raise SensorError(f"a ring of {n} sensors; expected 2 to {MAX_LAYOUT_SENSORS}")
+        if not 0 < radius_km <= 1000 or not 0 <= height_m <= 20_000:
+            raise SensorError(f"ring radius {radius_km:g} km and height {height_m:g} m; expected a radius of 0-1000 km "
+                              "and a height of 0-20,000 m")
+        self.n, self.radius_km, self.height_m = int(n), float(radius_km), float(height_m)
+
+    def place(self, latitude_deg, longitude_deg, extent_m=20e3):
+        lat, lon = destination_point(latitude_deg, longitude_deg, np.arange(self.n) * 360.0 / self.n, self.radius_km * 1e3)
+        return tuple(Sensor(f"ring-{k + 1}", float(a), float(b), height_m=self.height_m) for k, (a, b) in enumerate(zip(lat, lon)))
 
 
-def _sensors_from_toml(path: Path, text: str) -> tuple[Sensor, ...]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SensorError(f"{path}: not valid TOML: {exc}") from None
-    items = doc.get("sensor")
-    if not isinstance(items, list) or not items:
-        raise SensorError(f"{path}: expected one or more [[sensor]] tables with name, latitude_deg, longitude_deg")
-    out = []
-    for k, item in enumerate(items, start=1):
-        where = f"{path}, sensor {k}"
-        unknown = set(item) - _SENSOR_COLUMNS - {"path"}
-        if unknown:
-            raise SensorError(
-                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(_SENSOR_COLUMNS - {'t_s'}))}, path"
-            )
-        try:
-            lat, lon = float(item["latitude_deg"]), float(item["longitude_deg"])
-            name = str(item["name"])
-        except (KeyError, TypeError, ValueError):
-            raise SensorError(f"{where}: needs name and numeric latitude_deg, longitude_deg") from None
-        try:
-            out.append(
-                Sensor(
-                    name=name, latitude_deg=lat, longitude_deg=lon, path=item.get("path"), **_sensor_kwargs(item, where)
-                )
-            )
-        except SensorError as exc:
-            raise SensorError(f"{where}: {exc}") from None
-    return tuple(out)
+class Grid(SensorLayout):
+    """Ground sensors every ``spacing_km`` on a square grid over the area (side ``2 extent``)."""
+
+    name = "grid"
+
+    def __init__(self, spacing_km: float, height_m: float = 10.0):
+        if not 0 < spacing_km <= 1000 or not 0 <= height_m <= 20_000:
+            raise SensorError(f"grid spacing {spacing_km:g} km and height {height_m:g} m; expected a spacing of 0-1000 km "
+                              "and a height of 0-20,000 m")
+        self.spacing_km, self.height_m = float(spacing_km), float(height_m)
+
+    def place(self, latitude_deg, longitude_deg, extent_m=20e3):
+        step = self.spacing_km * 1e3
+        k = int(extent_m // step)
+        if (2 * k + 1) ** 2 > MAX_LAYOUT_SENSORS:
+            raise SensorError(f"a grid every {self.spacing_km:g} km over {2 * extent_m / 1e3:g} km makes {(2 * k + 1) ** 2} "
+                              f"sensors; expected at most {MAX_LAYOUT_SENSORS} (use a larger spacing)")
+        off = np.arange(-k, k + 1) * step
+        e, n_ = np.meshgrid(off, off)
+        dist, brg = np.hypot(e, n_).ravel(), np.degrees(np.arctan2(e, n_)).ravel()
+        lat, lon = destination_point(latitude_deg, longitude_deg, brg, dist)
+        return tuple(Sensor(f"grid-{i + 1}", float(a), float(b), height_m=self.height_m) for i, (a, b) in enumerate(zip(lat, lon)))
 
 
-_PRESET_HELP = (
-    "ring:N:RADIUS_KM[:HEIGHT_M] (N sensors on a circle around the centre), grid:SPACING_KM[:HEIGHT_M] "
-    "(a square grid over the area), drone:RADIUS_KM:ALTITUDE_M[:SPEED_KMH] (one drone circling the centre)"
-)
+class Drone(SensorLayout):
+    """One drone circling the anchor at ``radius_km``, ``altitude_m`` up, at ``speed_kmh``."""
+
+    name = "drone"
+
+    def __init__(self, radius_km: float, altitude_m: float, speed_kmh: float = 60.0):
+        if not 0 < radius_km <= 1000 or not 0 <= altitude_m <= 20_000 or not 0 < speed_kmh <= 3000:
+            raise SensorError(f"drone radius {radius_km:g} km, altitude {altitude_m:g} m, speed {speed_kmh:g} km/h; expected "
+                              "a radius of 0-1000 km, an altitude of 0-20,000 m and a speed of 0-3000 km/h")
+        self.radius_km, self.altitude_m, self.speed_kmh = float(radius_km), float(altitude_m), float(speed_kmh)
+
+    def place(self, latitude_deg, longitude_deg, extent_m=20e3):
+        r = self.radius_km * 1e3
+        period = 2 * np.pi * r / (self.speed_kmh / 3.6)
+        brg = np.linspace(0.0, 360.0, 37)
+        lat, lon = destination_point(latitude_deg, longitude_deg, brg, r)
+        pts = tuple((float(t), float(a), float(b), self.altitude_m) for t, a, b in zip(brg / 360.0 * period, lat, lon))
+        return (Sensor("drone-1", pts[0][1], pts[0][2], height_m=self.altitude_m, kind="drone", path=pts),)
 
 
+#: Sensor layouts by name: ``ring:6:3`` (positional) or ``ring:n=6,radius_km=3,height_m=10``.
+SENSOR_LAYOUTS = Registry("sensor layout", SensorError)
+SENSOR_LAYOUTS.register("ring", Ring, (Param("n", whole, None, "a whole number of sensors, 2-400"),
+                                       Param("radius_km", number, None, "a radius in km"),
+                                       Param("height_m", number, 10.0, "an antenna height in metres")),
+                        help="N ground sensors on a circle of RADIUS_KM around the anchor")
+SENSOR_LAYOUTS.register("grid", Grid, (Param("spacing_km", number, None, "a spacing in km"),
+                                       Param("height_m", number, 10.0, "an antenna height in metres")),
+                        help="ground sensors every SPACING_KM over the area")
+SENSOR_LAYOUTS.register("drone", Drone, (Param("radius_km", number, None, "a radius in km"),
+                                         Param("altitude_m", number, None, "an altitude in metres"),
+                                         Param("speed_kmh", number, 60.0, "a speed in km/h")),
+                        help="one drone circling the anchor")
 
-def load_sensors(
-    spec: str | os.PathLike[str], center: tuple[float, float], extent_m: float = 20e3
-) -> tuple[Sensor, ...]:
-    """Sensors from a file (CSV or TOML) or a preset around ``center`` (lat, lon).
 
-    Presets: ``ring:N:RADIUS_KM[:HEIGHT_M]``; ``grid:SPACING_KM[:HEIGHT_M]`` over a square
-    of side ``2 extent_m`` (capped at 400 sensors); ``drone:RADIUS_KM:ALTITUDE_M[:SPEED_KMH]``
-    (default 60 km/h). Ground sensors default to 10 m (a rooftop).
+def is_layout(spec: str) -> bool:
+    """Whether ``spec`` names a registered sensor layout (rather than a sensor file)."""
+    return str(spec).strip().split(":", 1)[0].lower() in SENSOR_LAYOUTS
 
-    >>> [s.name for s in load_sensors("ring:3:2", (35.7, 51.4))]
-    ['ring-1', 'ring-2', 'ring-3']
-    """
-    text = str(spec).strip()
-    m = re.fullmatch(r"(ring|grid|drone):([0-9.:]+)", text.lower())
-    if m and not Path(text).exists():
-        kind, args = m.group(1), m.group(2).split(":")
-        try:
-            nums = [float(a) for a in args]
-        except ValueError:
-            raise SensorError(f"sensor preset {text!r} has a non-number; expected {_PRESET_HELP}") from None
-        lat0, lon0 = center
-        if kind == "ring" and len(nums) in (2, 3) and nums[0] >= 2 and nums[0] == int(nums[0]) and nums[1] > 0:
-            n, r = int(nums[0]), nums[1] * 1e3
-            h = nums[2] if len(nums) == 3 else 10.0
-            lat, lon = destination_point(lat0, lon0, np.arange(n) * 360.0 / n, r)
-            return tuple(
-                Sensor(f"ring-{k + 1}", float(a), float(b), height_m=h) for k, (a, b) in enumerate(zip(lat, lon))
-            )
-        if kind == "grid" and len(nums) in (1, 2) and nums[0] > 0:
-            step = nums[0] * 1e3
-            h = nums[1] if len(nums) == 2 else 10.0
-            k = int(extent_m // step)
-            if (2 * k + 1) ** 2 > 400:
-                raise SensorError(
-                    f"sensor preset {text!r} makes {(2 * k + 1) ** 2} sensors over {2 * extent_m / 1e3:g} km; expected at most 400 (use a larger spacing)"
-                )
-            off = np.arange(-k, k + 1) * step
-            e, n_ = np.meshgrid(off, off)
-            dist, brg = np.hypot(e, n_).ravel(), np.degrees(np.arctan2(e, n_)).ravel()
-            lat, lon = destination_point(lat0, lon0, brg, dist)
-            return tuple(
-                Sensor(f"grid-{i + 1}", float(a), float(b), height_m=h) for i, (a, b) in enumerate(zip(lat, lon))
-            )
-        if kind == "drone" and len(nums) in (2, 3) and nums[0] > 0 and nums[1] >= 0:
-            r, alt = nums[0] * 1e3, nums[1]
-            speed = (nums[2] if len(nums) == 3 else 60.0) / 3.6
-            period = 2 * np.pi * r / speed
-            brg = np.linspace(0.0, 360.0, 37)
-            lat, lon = destination_point(lat0, lon0, brg, r)
-            pts = tuple((float(t), float(a), float(b), alt) for t, a, b in zip(brg / 360.0 * period, lat, lon))
-            return (Sensor("drone-1", pts[0][1], pts[0][2], height_m=alt, kind="drone", path=pts),)
-        raise SensorError(f"sensor preset {text!r} is malformed; expected {_PRESET_HELP}")
-    path = Path(spec)
-    if not path.exists():
-        raise SensorError(
-            f"sensors {text!r}: no such file and not a preset; expected a .csv or .toml file or {_PRESET_HELP}"
-        )
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SensorError(f"cannot read sensor file {text!r}: {exc}") from None
-    if path.suffix.lower() == ".toml":
-        return _sensors_from_toml(path, content)
-    return _sensors_from_csv(path, content)
+
+def sensor_layout(spec: str) -> SensorLayout:
+    """The layout ``spec`` names, e.g. ``ring:6:3`` or ``drone:radius_km=3,altitude_m=500``."""
+    return SENSOR_LAYOUTS.make(spec)
 
 
 # ====================================================================== link budget
@@ -1056,6 +989,11 @@ def _run_grid(terms, duration_s, radius_m, n_batch, rng, expected):
     live_pair = np.broadcast_to(p_pair > 0, shape_p).any(axis=0)
     p_aoa_b = np.broadcast_to(p_aoa, shape_v)[:, live]
     p_pair_b = np.broadcast_to(p_pair, shape_p)[:, live_pair]
+    # the previous grid time and 1 / major^2 then; looks come every `step` at the fastest
+    # sensor, so nothing is found before the first look
+    step = float(interval.min()) if len(interval) else duration_s
+    t_prev, q_prev = float(grid[0]), np.zeros(n_batch)
+    q_goal = 1.0 / radius_m**2
     for t in grid:
         looks = np.floor((np.clip(t, v_t0, v_t1) - v_t0) / interval)
         new, looks_prev = looks - looks_prev, looks
@@ -1075,10 +1013,43 @@ def _run_grid(terms, duration_s, radius_m, n_batch, rng, expected):
         )
         major, _, _ = _semi_axes(info)
         hit = (major < radius_m) & ~np.isfinite(found)
-        found[hit] = t
+        # the detections of (t_prev, t] came one by one through the interval: the fix got
+        # good enough when the information (1 / major^2, linear in the detections) reached
+        # 1 / radius^2, interpolated between the grid times rather than rounded up to t
+        with np.errstate(divide="ignore"):
+            q = 1.0 / np.square(major)
+        frac = np.clip((q_goal - q_prev[hit]) / np.maximum(q[hit] - q_prev[hit], 1e-300), 0.0, 1.0)
+        found[hit] = np.minimum(np.ceil((t_prev + frac * (t - t_prev)) / step - 1e-9) * step, t)
+        t_prev, q_prev = t, q
         if np.all(np.isfinite(found)):
             break
     return found, major
+
+
+def cochannel_interference_w(emitter: Emitter, latitude_deg, longitude_deg, sensors: Sequence[Sensor], pointing) -> tuple[np.ndarray, np.ndarray]:
+    """Mean co-channel power (W) each sensor receives from a set of transmitting terminals,
+    and each terminal's own part, ``((n_sensors,), (n_terminals, n_sensors))``.
+
+    Terminals spread over the 8 uplink channels (one in 8 shares the sensor's channel) and
+    transmit a duty-cycle fraction of the time: the mean power is the received power x
+    duty / 8, summed. ``pointing``: per terminal, its beam directions (see
+    :func:`serving_directions`); a terminal with none contributes nothing.
+    """
+    slat = np.array([s.latitude_deg for s in sensors])
+    slon = np.array([s.longitude_deg for s in sensors])
+    sh = np.array([s.height_m for s in sensors])
+    air = [s.airborne for s in sensors]
+    noise_w = 10 ** (noise_power_dbw(np.array([s.bandwidth_hz for s in sensors]), np.array([s.noise_figure_db for s in sensors])) / 10)
+    own = []
+    for a, b, p in zip(np.atleast_1d(latitude_deg), np.atleast_1d(longitude_deg), pointing):
+        if not len(p):
+            own.append(np.zeros(len(sensors)))
+            continue
+        link = link_snr_db(emitter, a, b, slat, slon, sh, air, p, sensors=sensors)
+        rx = np.where(np.isfinite(link.snr_db), 10 ** (link.snr_db / 10), 0.0).mean(axis=1) * noise_w
+        own.append(rx * emitter.duty_cycle / UPLINK_CHANNELS)
+    own_a = np.array(own).reshape(-1, len(sensors))
+    return own_a.sum(axis=0), own_a
 
 
 # ========================================================================= risk map

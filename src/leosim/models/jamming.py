@@ -24,14 +24,9 @@ Outputs: :func:`location_known` (feed it to :func:`leosim.models.policy.admit`) 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -47,7 +42,6 @@ __all__ = [
     "JammerError",
     "denied_share",
     "j_to_s_db",
-    "load_jammers",
     "location_known",
 ]
 
@@ -56,6 +50,11 @@ GPS_L1_SIGNAL_DBM = -128.5  # IS-GPS-200: minimum received L1 C/A power
 RECEIVER_TOLERANCE_DB = 30.0  # assumption (Kaplan & Hegarty: 24-40 dB for C/A code)
 GPS_ANTENNA_GAIN_DBI = -5.0  # assumption: a patch antenna's gain near the horizon
 TERMINAL_GPS_HEIGHT_M = 3.0  # assumption: same as the terminal (exposure.TERMINAL_HEIGHT_M)
+#: Jammer EIRPs leosim accepts, dBW: from a milliwatt-class device to a broadcast-class
+#: transmitter (100 dBW is 10 GW EIRP, far beyond any fielded jammer).
+JAMMER_EIRP_RANGE_DBW = (-60.0, 100.0)
+#: Highest jammer antenna leosim accepts, m (an aircraft at 20 km).
+JAMMER_HEIGHT_MAX_M = 20_000.0
 
 
 
@@ -89,6 +88,13 @@ class Jammer:
             )
         if self.height_m < 0:
             raise JammerError(f"{where}: height_m {self.height_m!r} is under ground; expected an antenna height >= 0 m")
+        if self.height_m > JAMMER_HEIGHT_MAX_M:
+            raise JammerError(f"{where}: height_m {self.height_m!r} is out of range; expected an antenna height up to "
+                              f"{JAMMER_HEIGHT_MAX_M:,.0f} m (an aircraft)")
+        lo, hi = JAMMER_EIRP_RANGE_DBW
+        if not lo <= self.eirp_dbw <= hi:
+            raise JammerError(f"{where}: eirp_dbw {self.eirp_dbw!r} is out of range; expected {lo:g} to {hi:g} dBW "
+                              "(10 dBW is a 10 W transmitter)")
         intervals = []
         for iv in self.active:
             try:
@@ -99,6 +105,15 @@ class Jammer:
                 raise JammerError(f"{where}: active interval {iv!r} ends before it starts")
             intervals.append((a, b))
         object.__setattr__(self, "active", tuple(intervals))
+
+    @classmethod
+    def from_record(cls, rec) -> Jammer:
+        """A jammer from a file's record (:class:`~leosim.formats.jammers.JammerRecord`);
+        a value the jammer refuses is reported at the record's place."""
+        try:
+            return cls(rec.name, rec.latitude_deg, rec.longitude_deg, rec.eirp_dbw, rec.height_m, rec.active)
+        except JammerError as exc:
+            raise JammerError(f"{rec.where}: {exc}") from None
 
     def is_active(self, times) -> np.ndarray:
         t = np.asarray(times, dtype="datetime64[ns]")
@@ -198,66 +213,3 @@ def denied_share(
     if len(w) != known.shape[1] or np.any(w < 0) or w.sum() <= 0:
         raise ParameterError(f"weights must be {known.shape[1]} non-negative numbers, not all zero")
     return (~known * w).sum(axis=1) / w.sum()
-
-
-_HELP = (
-    "expected a CSV header 'name,latitude_deg,longitude_deg,eirp_dbw[,height_m,start,end]' or TOML [[jammer]] tables"
-)
-
-
-def load_jammers(path: str | os.PathLike[str]) -> tuple[Jammer, ...]:
-    """Jammers from a CSV (``name,latitude_deg,longitude_deg,eirp_dbw[,height_m,start,end]``;
-    rows sharing a name add active intervals) or TOML (``[[jammer]]`` tables with the
-    same keys, ``active = [["2026-01-08T18:00", "2026-01-09T06:00"]]``)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise JammerError(f"jammer file {str(path)!r} does not exist; {_HELP}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JammerError(f"cannot read jammer file {str(path)!r}: {exc}") from None
-    if path.suffix.lower() == ".toml":
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise JammerError(f"{path}: not valid TOML: {exc}") from None
-        items = doc.get("jammer")
-        if not isinstance(items, list) or not items:
-            raise JammerError(f"{path}: no [[jammer]] tables; {_HELP}")
-        out = []
-        for k, it in enumerate(items, start=1):
-            try:
-                out.append(Jammer(str(it["name"]), float(it["latitude_deg"]), float(it["longitude_deg"]), float(it["eirp_dbw"]),
-                                  float(it.get("height_m", 10.0)), tuple(tuple(iv) for iv in it.get("active", ()))))  # fmt: skip
-            except (KeyError, TypeError, ValueError) as exc:
-                raise JammerError(f"{path}, jammer {k}: {exc!r}; {_HELP}") from None
-            except JammerError as exc:
-                raise JammerError(f"{path}, jammer {k}: {exc}") from None
-        return tuple(out)
-    rows = [
-        (i + 1, [c.strip() for c in r]) for i, r in enumerate(csv.reader(io.StringIO(text))) if r and "".join(r).strip()
-    ]
-    if not rows:
-        raise JammerError(f"{path}: empty; {_HELP}")
-    header = [h.lower() for h in rows[0][1]]
-    if not {"name", "latitude_deg", "longitude_deg", "eirp_dbw"} <= set(header) or not set(header) <= {
-        "name", "latitude_deg", "longitude_deg", "eirp_dbw", "height_m", "start", "end"}:  # fmt: skip
-        raise JammerError(f"{path}, line {rows[0][0]}: header {','.join(rows[0][1])!r}; {_HELP}")
-    groups: dict[str, list] = {}
-    for lineno, cells in rows[1:]:
-        if len(cells) != len(header):
-            raise JammerError(f"{path}, line {lineno}: {len(cells)} fields for {len(header)} columns; {_HELP}")
-        rec = dict(zip(header, cells))
-        groups.setdefault(rec["name"], []).append((lineno, rec))
-    out = []
-    for name, recs in groups.items():
-        lineno, r = recs[0]
-        try:
-            intervals = tuple((x["start"], x["end"]) for _, x in recs if x.get("start") or x.get("end"))
-            out.append(Jammer(name, float(r["latitude_deg"]), float(r["longitude_deg"]), float(r["eirp_dbw"]),
-                              float(r.get("height_m") or 10.0), intervals))  # fmt: skip
-        except ValueError as exc:
-            if isinstance(exc, JammerError):
-                raise JammerError(f"{path}, line {lineno}: {exc}") from None
-            raise JammerError(f"{path}, line {lineno}: a number or time cannot be read ({exc}); {_HELP}") from None
-    return tuple(out)

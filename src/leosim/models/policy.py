@@ -25,14 +25,9 @@ Needs the ``policy`` extra (``h3``, ``shapely``) for countries and cells.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -187,7 +182,11 @@ class ServicePolicy:
             h3 = require("h3", "policy")
 
             for cell in self.disabled_cells:
-                if not (isinstance(cell, str) and h3.is_valid_cell(cell)):
+                try:
+                    valid = isinstance(cell, str) and bool(h3.is_valid_cell(cell))
+                except (ValueError, TypeError):
+                    valid = False
+                if not valid:
                     raise PolicyError(
                         f"disabled cell {cell!r} is not an H3 cell; expected a v4 id such as '852f5a7bfffffff'"
                     )
@@ -209,24 +208,15 @@ class ServicePolicy:
         raise PolicyError(f"unknown policy preset {name!r}; expected 'all', 'none' or a policy file (.toml or .csv)")
 
     @classmethod
-    def load(cls, spec: str | os.PathLike[str] | None) -> ServicePolicy:
-        """A preset name, or a file (``.toml`` or ``.csv``); ``None`` is the ``all`` preset."""
-        if spec is None:
-            return cls.preset("all")
-        path = Path(spec)
-        if str(spec).strip().lower() in ("all", "none") and not path.exists():
-            return cls.preset(str(spec))
-        if path.suffix.lower() == ".toml":
-            return cls.from_toml(path)
-        if path.suffix.lower() == ".csv":
-            return cls.from_csv(path)
-        raise PolicyError(
-            f"policy {str(spec)!r} is not a preset or a .toml/.csv file; expected 'all', 'none' or a file"
-        )
+    def from_document(cls, doc) -> ServicePolicy:
+        """A policy from a file read by :func:`leosim.formats.policy.read_policy_file`."""
+        if doc.rows is not None:
+            return cls.from_rows(doc.rows, name=doc.name, where=doc.source)
+        return cls.from_mapping(doc.mapping, doc.source, name=doc.name)
 
     @classmethod
-    def from_toml(cls, path: str | os.PathLike[str]) -> ServicePolicy:
-        """A policy from a TOML file; every key is optional (see ``docs/adversary.md``)::
+    def from_mapping(cls, doc: Mapping[str, Any], where: str, name: str | None = None) -> ServicePolicy:
+        """A policy from a TOML document; every key is optional::
 
         preset = "all"                 # start from "all" or "none"
         served = ["US", "UA"]          # served as well as the preset's
@@ -242,16 +232,6 @@ class ServicePolicy:
         [speed_gates_kmh]
         UA = 90
         """
-        path = Path(path)
-        text = _read(path)
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-        return cls._from_mapping(doc, str(path))
-
-    @classmethod
-    def _from_mapping(cls, doc: Mapping[str, Any], where: str) -> ServicePolicy:
         known = {
             "preset", "name", "served", "blocked", "gateway_countries", "gateway_blocked", "pop_countries",
             "pop_blocked", "roaming_limit_days", "speed_gates_kmh", "whitelist", "whitelist_countries",
@@ -260,7 +240,10 @@ class ServicePolicy:
         unknown = sorted(set(doc) - known)
         if unknown:
             raise PolicyError(f"{where}: unknown key {unknown[0]!r}; expected one of: {', '.join(sorted(known))}")
-        base = cls.preset(doc.get("preset", "all"))
+        preset = doc.get("preset", "all")
+        if not isinstance(preset, str):
+            raise PolicyError(f"{where}: preset must be 'all' or 'none', got {preset!r}"[:300])
+        base = cls.preset(preset)
 
         def codes(key: str) -> list[str]:
             value = doc.get(key, [])
@@ -302,14 +285,14 @@ class ServicePolicy:
         ):
             raise PolicyError(f"{where}: whitelist must be a list of terminal ids, got {whitelist!r}")
         cells = doc.get("disabled_cells", [])
-        if not isinstance(cells, list):
-            raise PolicyError(f"{where}: disabled_cells must be a list of H3 cell ids, got {cells!r}")
+        if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
+            raise PolicyError(f"{where}: disabled_cells must be a list of H3 cell ids such as ['852f5a7bfffffff'], got {cells!r}"[:400])
         wl_countries = (
             CountrySet.of(codes("whitelist_countries")) if "whitelist_countries" in doc else CountrySet.everything()
         )
         try:
             return cls(
-                name=str(doc.get("name", Path(where).stem)),
+                name=str(doc.get("name", name or where)),
                 served=served,
                 gateway_countries=countries("gateway_countries", "gateway_blocked"),
                 pop_countries=countries("pop_countries", "pop_blocked"),
@@ -323,8 +306,8 @@ class ServicePolicy:
             raise PolicyError(f"{where}: {exc}") from None
 
     @classmethod
-    def from_csv(cls, path: str | os.PathLike[str]) -> ServicePolicy:
-        """A policy from a CSV table, one row per country, header first::
+    def from_rows(cls, rows, name: str, where: str) -> ServicePolicy:
+        """A policy from a CSV policy's rows (:class:`~leosim.formats.policy.PolicyRow`)::
 
             country,served,gateway,pop,speed_gate_kmh
             *,yes,yes,yes,
@@ -332,83 +315,33 @@ class ServicePolicy:
             UA,yes,yes,yes,90
 
         ``country`` is a code or ``*`` (every country not listed; without that row,
-        unlisted countries are not served and host no usable gateway or PoP). ``served``,
-        ``gateway``, ``pop`` are yes/no (also true/false, 1/0); the last three columns are
-        optional (``gateway`` and ``pop`` default to ``served``; an empty speed gate is
-        none). The roaming limit is Starlink's 60 days.
+        unlisted countries are not served and host no usable gateway or PoP). ``gateway``
+        and ``pop`` default to ``served``; an empty speed gate is none. The roaming limit
+        is Starlink's 60 days.
         """
-        path = Path(path)
-        text = _read(path)
-        reader = csv.reader(io.StringIO(text))
-        header = None
         defaults = {"served": False, "gateway": False, "pop": False}
-        rows: dict[str, dict[str, Any]] = {}
+        flags: dict[str, dict[str, bool]] = {}
         gates: dict[str, float] = {}
-        template = "expected a header 'country,served[,gateway,pop,speed_gate_kmh]' then rows like 'IR,yes,no,no,'"
-        for lineno, row in enumerate(reader, start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            cells = [c.strip() for c in row]
-            if header is None:
-                header = [c.lower() for c in cells]
-                if header[:2] != ["country", "served"] or not set(header) <= {
-                    "country",
-                    "served",
-                    "gateway",
-                    "pop",
-                    "speed_gate_kmh",
-                }:
-                    raise PolicyError(
-                        f"{path}, line {lineno}: header {','.join(cells)!r} is not a policy header; {template}"
-                    )
-                continue
-            if len(cells) > len(header):
-                raise PolicyError(
-                    f"{path}, line {lineno}: {len(cells)} fields for {len(header)} columns in {','.join(cells)!r}; {template}"
-                )
-            rec = dict(zip(header, cells + [""] * (len(header) - len(cells))))
-            where = f"{path}, line {lineno}: "
-            flags = {}
-            for key in ("served", "gateway", "pop"):
-                raw = rec.get(key, "")
-                if raw == "" and key != "served":
-                    flags[key] = flags["served"]
-                    continue
-                value = _yes_no(raw)
-                if value is None:
-                    raise PolicyError(f"{where}{key} {raw!r} is not yes or no; {template}")
-                flags[key] = value
-            code = rec["country"]
-            if code == "*":
-                defaults = flags
-                key = "*"
+        for r in rows:
+            f = {"served": r.served, "gateway": r.gateway, "pop": r.pop}
+            if r.country == "*":
+                defaults, key = f, "*"
             else:
-                key = _country(code, where)
-                rows[key] = flags
-            gate = rec.get("speed_gate_kmh", "")
-            if gate:
-                try:
-                    gates[key] = float(gate)
-                except ValueError:
-                    raise PolicyError(f"{where}speed_gate_kmh {gate!r} is not a number of km/h; {template}") from None
-        if header is None:
-            raise PolicyError(f"{path}: no header and no rows; {template}")
+                key = _country(r.country, f"{r.where}: ")
+                flags[key] = f
+            if r.speed_gate_kmh is not None:
+                gates[key] = r.speed_gate_kmh
 
         def build(key: str) -> CountrySet:
             if defaults[key]:
-                return CountrySet.everything(excluding=[c for c, f in rows.items() if not f[key]])
-            return CountrySet.of([c for c, f in rows.items() if f[key]])
+                return CountrySet.everything(excluding=[c for c, f in flags.items() if not f[key]])
+            return CountrySet.of([c for c, f in flags.items() if f[key]])
 
         try:
-            return cls(
-                name=path.stem,
-                served=build("served"),
-                gateway_countries=build("gateway"),
-                pop_countries=build("pop"),
-                speed_gates_kmh=gates,
-            )
+            return cls(name=name, served=build("served"), gateway_countries=build("gateway"),
+                       pop_countries=build("pop"), speed_gates_kmh=gates)
         except PolicyError as exc:
-            raise PolicyError(f"{path}: {exc}") from None
+            raise PolicyError(f"{where}: {exc}") from None
 
     # ----------------------------------------------------------------- views
     def serves(self, country: str) -> bool:
@@ -430,24 +363,6 @@ class ServicePolicy:
             f"policy {self.name!r}: served {self.served}; gateways {self.gateway_countries}; PoPs {self.pop_countries}; "
             f"roaming limit {limit}; speed gates {gates}"
         )
-
-
-def _yes_no(text: str) -> bool | None:
-    t = text.strip().lower()
-    if t in ("yes", "y", "true", "1"):
-        return True
-    if t in ("no", "n", "false", "0"):
-        return False
-    return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise PolicyError(f"policy file {str(path)!r} does not exist; expected a .toml or .csv file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy file {str(path)!r}: {exc}") from None
 
 
 # ------------------------------------------------------------------------ terminals

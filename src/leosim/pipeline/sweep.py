@@ -19,7 +19,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from leosim.scenario.schema import Scenario, ScenarioError, load_scenario, parse_scenario
+from leosim.errors import ScenarioError
+from leosim.scenario.load import load_scenario, parse_scenario
+from leosim.scenario.schema import Scenario
 
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
@@ -146,7 +148,8 @@ def variants(text: str, source: str, sets: list[str]) -> list[tuple[dict[str, ob
 def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool = False, workers=None,
               executor=None, seed=None, log=None) -> list[dict]:
     """Run every variant into ``out_dir/variant-NNN`` and write ``out_dir/sweep.csv``."""
-    from leosim.pipeline.run import prepare_output, run
+    from leosim.pipeline.output import prepare_output
+    from leosim.pipeline.run import run
 
     scn, text, path = load_scenario(scenario)
     plan = variants(text, str(path or scenario), sets)  # all validated before anything runs

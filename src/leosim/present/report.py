@@ -18,7 +18,8 @@ from leosim import __version__
 from leosim.errors import require
 from leosim.ground.sites import SiteKind
 from leosim.network.links import user_links
-from leosim.pipeline.run import NOT_LOCATED, Adversary, CapacityRun, Plan, format_seconds, headline_rows
+from leosim.present.headline import NOT_LOCATED, format_seconds, headline_rows
+from leosim.scenario.plan import Plan
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -124,22 +125,22 @@ def _coverage_map(plan: Plan, plt) -> str:
     xyz = geodetic_to_ecef(la.ravel(), lo.ravel())
     up = up_vectors(la.ravel(), lo.ravel())
     pos = plan.constellation.positions(plan.grid.times[:1])[0]
-    min_el = plan.network.links.min_elevation_deg
+    min_el = plan.links.min_elevation_deg
     # the router's own rule: what a terminal at each grid point could use
-    vis = user_links(plan.network.links, plan.constellation, xyz, up, pos)
+    vis = user_links(plan.links, plan.constellation, xyz, up, pos)
     count = np.bincount(vis.rows, minlength=len(xyz)).reshape(la.shape)
     fig, ax = plt.subplots(figsize=(11, 5.6))
     m = ax.pcolormesh(lon, lat, count, shading="nearest", cmap="viridis")
     fig.colorbar(m, ax=ax, label=f"satellites above {min_el:g} deg", shrink=0.8)
     for x, y in _outlines():
         ax.plot(x, y, color="white", lw=0.3, alpha=0.7)
-    gw = plan.network.gateways
+    gw = plan.gateways
     if len(gw):
         ax.scatter(gw.longitude_deg, gw.latitude_deg, s=8, c="orange", marker="^", label=f"gateways ({len(gw)})")
-    pops = plan.network.pops
+    pops = plan.pops
     if len(pops):
         ax.scatter(pops.longitude_deg, pops.latitude_deg, s=18, c="red", marker="s", label=f"PoPs ({len(pops)})")
-    ep = plan.network.endpoints
+    ep = plan.endpoints
     term = [s for s in ep if s.kind is not SiteKind.SERVER]
     ax.scatter([s.longitude_deg for s in term], [s.latitude_deg for s in term], s=14, c="white", edgecolors="black",
                label=f"terminals ({len(term)})")
@@ -176,9 +177,15 @@ def _aspect(ax, lat_deg: float) -> None:
     ax.set_aspect(1.0 / max(np.cos(np.radians(lat_deg)), 0.2))
 
 
-def _admission_map(plan: Plan, adv: Adversary, plt) -> str:
+def _jammers(results) -> tuple:
+    jam = results.get("jamming")
+    return jam.data.jammers if jam is not None else ()
+
+
+def _admission_map(plan, results, plt) -> str:
     """Terminals coloured by the first code other than OKAY they get (OKAY: served throughout)."""
-    rows = adv.admission_rows
+    rows = results["admission"].tables["admission"]
+    jammers = _jammers(results)
     lat = np.array([r["latitude_deg"] for r in rows])
     lon = np.array([r["longitude_deg"] for r in rows])
     state = [r["first_denied_code"] or "OKAY" for r in rows]
@@ -193,8 +200,8 @@ def _admission_map(plan: Plan, adv: Adversary, plt) -> str:
         for r in rows:
             ax.annotate(r["terminal"], (r["longitude_deg"], r["latitude_deg"]), fontsize=7, xytext=(4, 3),
                         textcoords="offset points")
-    if plan.jammers:
-        ax.scatter([j.longitude_deg for j in plan.jammers], [j.latitude_deg for j in plan.jammers], marker="*",
+    if jammers:
+        ax.scatter([j.longitude_deg for j in jammers], [j.latitude_deg for j in jammers], marker="*",
                    s=70, c="cyan", edgecolors="black", lw=0.5, zorder=2, label="GPS jammer")
     # a frame about 1.5 times wider than high on the map, around every terminal
     lat0, lon0 = (lat.min() + lat.max()) / 2, (lon.min() + lon.max()) / 2
@@ -234,7 +241,7 @@ def _clipped_outline(lat_min, lat_max, lon_min, lon_max, codes):
     return MultiPolygon(polys) if polys else None
 
 
-def _jamming_map(plan: Plan) -> str:
+def _jamming_map(plan, results) -> str:
     """J/S with every jammer on, over the area the jammers reach."""
     from leosim.core.geodesy import EARTH_RADIUS_M
     from leosim.core.radio import radio_horizon_m
@@ -243,24 +250,25 @@ def _jamming_map(plan: Plan) -> str:
     from leosim.present.adversary_maps import jamming_map
 
     spec = plan.scenario.jamming
-    jl = np.array([[j.latitude_deg, j.longitude_deg] for j in plan.jammers])
+    jammers = _jammers(results)
+    jl = np.array([[j.latitude_deg, j.longitude_deg] for j in jammers])
     lat0, lon0 = jl.mean(axis=0)
-    reach = max(min(float(radio_horizon_m(j.height_m, TERMINAL_GPS_HEIGHT_M)), 300e3) for j in plan.jammers)
+    reach = max(min(float(radio_horizon_m(j.height_m, TERMINAL_GPS_HEIGHT_M)), 300e3) for j in jammers)
     spread = float(np.max(np.hypot(jl[:, 0] - lat0, (jl[:, 1] - lon0) * np.cos(np.radians(lat0)))))
     half = spread + 1.15 * np.degrees(reach / EARTH_RADIUS_M)
     la = np.linspace(lat0 - half, lat0 + half, 90)
     lo = np.linspace(lon0 - half / max(np.cos(np.radians(lat0)), 0.2), lon0 + half / max(np.cos(np.radians(lat0)), 0.2), 90)
     lon_g, lat_g = np.meshgrid(lo, la)
-    js = j_to_s_db(plan.jammers, lat_g.ravel(), lon_g.ravel(), clutter_loss_db=spec.clutter_loss_db)
+    js = j_to_s_db(jammers, lat_g.ravel(), lon_g.ravel(), clutter_loss_db=spec.clutter_loss_db)
     codes = sorted(set(np.unique(country_of(lat_g.ravel()[::7], lon_g.ravel()[::7])).tolist()) - {"none", ""})
     outline = _clipped_outline(la[0], la[-1], lo[0], lo[-1], codes)
     denied = float(np.mean(js > spec.tolerance_db))
-    return _png_from_file(jamming_map, lat_g.ravel(), lon_g.ravel(), js, spec.tolerance_db, plan.jammers, outline,
-                          title=f"GPS L1 J/S with every jammer on ({len(plan.jammers)}; {denied:.0%} of this frame denied)")
+    return _png_from_file(jamming_map, lat_g.ravel(), lon_g.ravel(), js, spec.tolerance_db, jammers, outline,
+                          title=f"GPS L1 J/S with every jammer on ({len(jammers)}; {denied:.0%} of this frame denied)")
 
 
-def _denied_share_plot(plan: Plan, adv: Adversary, plt) -> str:
-    rows = adv.jamming_rows
+def _denied_share_plot(plan, results, plt) -> str:
+    rows = results["jamming"].tables["jamming"]
     t = np.array([r["t_s"] for r in rows]) / 60.0
     fig, ax = plt.subplots(figsize=(10, 4))
     ax.plot(t, 100 * np.array([r["denied_share_terminals"] for r in rows]), drawstyle="steps-post",
@@ -285,9 +293,9 @@ def _denied_share_plot(plan: Plan, adv: Adversary, plt) -> str:
     return _png(fig)
 
 
-def _jammer_rows(plan: Plan) -> list[dict]:
+def _jammer_rows(plan, results) -> list[dict]:
     rows = []
-    for j in plan.jammers:
+    for j in _jammers(results):
         when = "always"
         if j.active:
             when = "; ".join(
@@ -300,31 +308,19 @@ def _jammer_rows(plan: Plan) -> list[dict]:
     return rows
 
 
-def _risk_map(plan: Plan) -> str:
-    """Expected time to locate around the first assessed terminal's sensors (first duty cycle)."""
-    from leosim.models.exposure import Emitter, risk_map
+def _risk_map(plan, results) -> str:
+    """The exposure section's risk map: expected time to locate around the first assessed
+    terminal's sensors (first duty cycle)."""
     from leosim.present.adversary_maps import risk_map as draw
 
-    spec, x = plan.scenario.exposure, plan.exposure
-    sensors = x.sensors[0]
-    pts = [(s.latitude_deg, s.longitude_deg) for s in sensors]
-    pts += [(w[1], w[2]) for s in sensors if s.path is not None for w in s.path]
-    ep = plan.network.endpoints
-    first = ep[x.terminals[0]]
-    pts.append((first.latitude_deg, first.longitude_deg))
-    p = np.array(pts)
-    pad = 0.02 + 0.15 * max(np.ptp(p[:, 0]), np.ptp(p[:, 1]))
-    la = np.linspace(p[:, 0].min() - pad, p[:, 0].max() + pad, 12 if any(s.path is not None for s in sensors) else 24)
-    lo = np.linspace(p[:, 1].min() - pad, p[:, 1].max() + pad, len(la))
-    lon_g, lat_g = np.meshgrid(lo, la)
-    d = spec.duty_cycles[0]
-    t = risk_map(lat_g, lon_g, sensors, emitter=Emitter(duty_cycle=d), hours=spec.hours, radius_m=spec.radius_m,
-                 method=spec.method)
-    inside = [(ep[i].latitude_deg, ep[i].longitude_deg) for i in x.terminals
-              if la[0] <= ep[i].latitude_deg <= la[-1] and lo[0] <= ep[i].longitude_deg <= lo[-1]]
-    return _png_from_file(draw, lat_g, lon_g, t, spec.hours, sensors, inside,
-                          title=f"Expected time to locate a terminal, duty cycle {d:g}, {len(sensors)} sensors "
-                                f"around {first.name if x.center is None else 'the centre'}")
+    spec, risk = plan.scenario.exposure, results["exposure"].data.risk
+    anchor = "the centre" if spec.center not in (None, "each") else ("each terminal" if spec.center == "each" else "the terminals' centroid")
+    people = risk["located_share_people"]
+    return _png_from_file(draw, risk["lat"], risk["lon"], risk["t_s"], spec.hours, risk["sensors"], risk["points"],
+                          title=f"Expected time to locate a terminal, duty cycle {risk['duty_cycle']:g}, "
+                                f"{len(risk['sensors'])} sensors anchored at {anchor}: located within {spec.hours:g} h over "
+                                f"{risk['located_share_area']:.0%} of the area"
+                                + ("" if people is None else f", {people:.0%} of its people"))
 
 
 def _exposure_display(rows: list[dict]) -> list[dict]:
@@ -337,56 +333,66 @@ def _exposure_display(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _adversary_sections(plan: Plan, adv: Adversary | None, plt) -> list[str]:
+def _adversary_sections(plan, results, plt) -> list[str]:
     """The report's policy, jamming and exposure sections: only those the scenario has."""
-    if adv is None:
-        return []
     parts = []
-    if adv.admission_rows:
+    adm = results.get("admission")
+    if adm is not None:
         parts += [
             "<h2>Service policy and admission</h2>",
-            f"<p class=note>{html.escape(plan.policy.describe())}. A terminal that is not admitted (any code but "
-            "OKAY) carries no traffic at that step: its pairs have no RTT then. Codes are Starlink's own "
-            "disablement codes.</p>",
-            _img(_admission_map(plan, adv, plt), "admission codes map"),
-            _table(adv.admission_rows),
+            f"<p class=note>{html.escape(plan.policy.describe())}. Admission decides everything downstream: a terminal "
+            "that is not admitted (any code but OKAY) carries no traffic at that step (its pairs have no RTT then), "
+            "a capacity cell whose terminals are refused is served nothing, and a terminal that is not served does "
+            "not transmit, so no sensor can locate it. Codes are Starlink's own disablement codes; 'people' weights "
+            "each terminal by the people of its H3 cell (GeoNames).</p>",
+            _img(_admission_map(plan, results, plt), "admission codes map"),
+            _table(adm.tables["admission"]),
         ]
-        if adv.jurisdiction_rows:
+        if adm.tables.get("jurisdictions"):
             parts += ["<h3>Where the traffic lands and exits (first step)</h3>",
                       "<p class=note>The gateway's country sees the traffic come down from the satellites; the "
-                      "PoP's country sees it leave for the Internet.</p>", _table(adv.jurisdiction_rows)]
-    if adv.jamming_rows:
+                      "PoP's country sees it leave for the Internet.</p>", _table(adm.tables["jurisdictions"])]
+    jam = results.get("jamming")
+    if jam is not None:
         spec = plan.scenario.jamming
         grace = "" if spec.grace is None else f", after a grace period of {spec.grace}"
         parts += [
             "<h2>GPS jamming</h2>",
             f"<p class=note>A terminal whose GPS L1 jamming-to-signal ratio exceeds {spec.tolerance_db:g} dB cannot "
-            f"locate itself and is denied (UNKNOWN_LOCATION){grace}. Free-space loss plus {spec.clutter_loss_db:g} dB "
-            "of clutter, within the 4/3-Earth radio horizon (docs/adversary.md).</p>",
-            _img(_jamming_map(plan), "GPS jamming map"),
-            _img(_denied_share_plot(plan, adv, plt), "denied share over time"),
-            _table(_jammer_rows(plan)),
+            f"locate itself and is denied (UNKNOWN_LOCATION){grace}: jamming feeds admission. Free-space loss plus "
+            f"{spec.clutter_loss_db:g} dB of clutter, within the 4/3-Earth radio horizon (docs/adversary.md). Shares "
+            "are of terminals, of the region's area (H3 cells) and of its people (GeoNames on the same cells).</p>",
+            _img(_jamming_map(plan, results), "GPS jamming map"),
+            _img(_denied_share_plot(plan, results, plt), "denied share over time"),
+            _table(_jammer_rows(plan, results)),
         ]
-    if adv.exposure_rows:
+    exp = results.get("exposure")
+    if exp is not None:
         spec = plan.scenario.exposure
         parts += [
             "<h2>Exposure of transmitting terminals</h2>",
             f"<p class=note>Time until sensors ({html.escape(', '.join(spec.sensors))}) locate a terminal that "
             f"transmits at the given duty cycle for {spec.hours:g} h: the 95 % error ellipse under "
             f"{spec.radius_m:g} m ({spec.method}), {spec.trials} Monte Carlo trials, seed {plan.scenario.seed}. "
+            "Sensors stand where they are placed; a terminal transmits only while it is admitted. "
             f"'{NOT_LOCATED}': not within {spec.hours:g} h. Model and assumptions: docs/adversary.md.</p>",
-            _table(_exposure_display(adv.exposure_rows)),
-            _img(_risk_map(plan), "exposure risk map"),
+            _table(_exposure_display(exp.tables["exposure"])),
         ]
+        if len(exp.data.what_if) > 1:
+            parts += ["<h3>What if</h3>", _table(exp.data.what_if)]
+        if exp.data.risk is not None:
+            parts.append(_img(_risk_map(plan, results), "exposure risk map"))
     return parts
 
 
 # ------------------------------------------------------------------------ capacity
-def _capacity_section(plan: Plan, cap: CapacityRun | None) -> list[str]:
+def _capacity_section(plan, results) -> list[str]:
     """Per-cell throughput per terminal (choropleth), the country figures and, when the
     scenario has terminal cities in the country, the figures per city."""
-    if cap is None:
+    section = results.get("capacity")
+    if section is None:
         return []
+    cap = section.data
     from leosim.ground.countries import country_geometry, country_name
     from leosim.present.capacity_maps import speed_map
 
@@ -400,7 +406,7 @@ def _capacity_section(plan: Plan, cap: CapacityRun | None) -> list[str]:
              f"{c['demand_per_terminal_mbps']:g} Mbit/s asked each)\n{plan.constellation.description}, "
              f"{c['backhaul']}, rain exceeded {c['rain_exceedance_pct']:g} % of the year, "
              f"mean of {c['intervals']} x 15 s from {c['interval_starts'][0]}")
-    img = _png_from_file(speed_map, d.cells, per, d.terminals, outline=country_geometry(c["country"]),
+    img = _png_from_file(speed_map, d.cells, per, d.terminals, outline=country_geometry(c["country"]) if c["country"] else None,
                          gateways=(g.latitude_deg, g.longitude_deg), title=title)
     rows = [
         {"": "cells (H3 resolution " + str(c["resolution"]) + ")", "value": f"{c['cells']:,}"},
@@ -429,10 +435,11 @@ def _capacity_section(plan: Plan, cap: CapacityRun | None) -> list[str]:
     ]
     if limits:
         parts.append(_table(limits))
-    if cap.city_rows:
+    if section.tables.get("capacity_cities"):
         parts += ["<h3>Per city</h3>",
                   "<p class=note>Each cell counts for the nearest of the scenario's terminal cities in the country, "
-                  "so a city's figures include its hinterland (capacity_cities.csv).</p>", _table(cap.city_rows)]
+                  "so a city's figures include its hinterland (capacity_cities.csv).</p>",
+                  _table(section.tables["capacity_cities"])]
     return parts
 
 
@@ -440,11 +447,9 @@ def _mb(v: float | None) -> str:
     return "-" if v is None else f"{v:,.2f} Mbit/s"
 
 
-def write_report(
-    path: Path, plan: Plan, rtt: np.ndarray, pair_rows, region_rows, summary: dict, scenario_text: str,
-    adversary: Adversary | None = None, *, capacity: CapacityRun | None = None,
-) -> None:
-    """Write the self-contained HTML report."""
+def write_report(path: Path, plan, results: dict, summary: dict, scenario_text: str) -> None:
+    """Write the self-contained HTML report of a run: its headline, then a part for each
+    section the scenario has (``results``: section name -> SectionResult)."""
     require("matplotlib", "plot")
     import matplotlib
 
@@ -454,21 +459,28 @@ def write_report(
     scn = plan.scenario
     head = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in headline_rows(summary))
     sources = "".join(f"<li>{html.escape(s)}</li>" for s in scn.sources)
+    traffic = results.get("traffic")
+    routed = []
+    if traffic is not None and traffic.tables:
+        rtt = traffic.data["rtt_ms"]
+        routed = [
+            "<p class=note>RTT is the propagation round trip (vacuum in space, c/1.47 in fibre), the floor under "
+            "what ping shows.</p>",
+            "<h2>RTT over time</h2>", _img(_time_series(plan, rtt, plt), "RTT over time for chosen pairs"),
+            "<h2>RTT per region</h2>", _img(_cdfs(plan, rtt, plt), "RTT CDF per region"),
+            _table(traffic.tables["regions"]),
+        ]
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         f"<title>leosim report: {html.escape(scn.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>leosim report: {html.escape(scn.name)}</h1>",
         f"<p>{html.escape(scn.description)}</p>",
         f"<h2>Headline</h2><table>{head}</table>",
-        "<p class=note>RTT is the propagation round trip (vacuum in space, c/1.47 in fibre); "
-        "what ping shows adds about 10-15 ms of processing and queueing on an idle link.</p>",
-        "<h2>RTT over time</h2>", _img(_time_series(plan, rtt, plt), "RTT over time for chosen pairs"),
-        "<h2>RTT per region</h2>", _img(_cdfs(plan, rtt, plt), "RTT CDF per region"),
-        _table(region_rows),
+        *routed,
         "<h2>Coverage and ground segment</h2>", _img(_coverage_map(plan, plt), "coverage map"),
-        *_adversary_sections(plan, adversary, plt),
-        *_capacity_section(plan, capacity),
-        "<h2>Pairs</h2>", _table(pair_rows),
+        *_adversary_sections(plan, results, plt),
+        *_capacity_section(plan, results),
+        *(["<h2>Pairs</h2>", _table(traffic.tables["pairs"])] if traffic is not None and traffic.tables else []),
         f"<h2>Sources and assumptions</h2><ul>{sources}</ul>",
         "<h2>Reproduce</h2>",
         f"<p>leosim {html.escape(__version__)}, seed {scn.seed}. Save the scenario below as "
@@ -479,3 +491,4 @@ def write_report(
     tmp = path.with_name(path.name + ".part")
     tmp.write_text("\n".join(parts), encoding="utf-8")
     tmp.replace(path)
+

@@ -12,15 +12,18 @@ NAME`` prints one so it can be copied and edited.
 from __future__ import annotations
 
 import re
-import tomllib
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leosim.core.time import parse_duration, parse_time
-from leosim.errors import ScenarioError
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG
+from leosim.errors import LeosimError
+from leosim.models.exposure import SENSOR_LAYOUTS, is_layout
+from leosim.models.jamming import JAMMER_EIRP_RANGE_DBW, JAMMER_HEIGHT_MAX_M
+from leosim.network.attachment import POLICIES
+from leosim.network.links import DEFAULT_FIBRE_STRETCH
+from leosim.network.modes import MODES
 from leosim.space.constellation import DEFAULT_PRESET
 
 
@@ -117,21 +120,39 @@ class TerminalGroup(_Model):
 class GroundSpec(_Model):
     """Terminals, and where gateways and PoPs come from (``"starlink"``, a file, ``"none"``).
 
-    ``gateway_countries`` keeps only gateways in those countries (e.g. ``["PL", "LT"]``).
+    ``gateway_countries`` keeps only gateways in those countries (e.g. ``["PL", "LT"]``);
+    ``gateway_exclude`` drops the gateways of those countries (a government that forbids them).
     """
 
-    terminals: list[TerminalGroup] = Field(min_length=1)
+    terminals: list[TerminalGroup] = []
     gateways: str = "starlink"
     pops: str = "starlink"
     gateway_countries: list[str] | None = None
+    gateway_exclude: list[str] | None = None
 
 
 class RoutingSpec(_Model):
-    mode: Literal["isl", "bent-pipe", "hybrid"] = "isl"
-    attach: Literal["free", "max-elevation", "longest-visible", "scheduled"] = "scheduled"
-    min_elevation_deg: Annotated[float, Field(ge=0, le=90)] = 25.0
+    """How traffic crosses the network: a routing mode and an attachment policy from their
+    registries (``attach = "scheduled:interval=15s,offset=12s"``), the elevation mask of
+    terminals and gateways, the longest laser link and the fibre route stretch."""
+
+    mode: str = "isl"
+    attach: str = "scheduled"
+    min_elevation_deg: Annotated[float, Field(ge=0, le=90)] = DEFAULT_MIN_ELEVATION_DEG
     max_isl_length_km: Annotated[float, Field(gt=0)] | None = None
-    fibre_stretch: Annotated[float, Field(ge=1)] = 1.5
+    fibre_stretch: Annotated[float, Field(ge=1)] = DEFAULT_FIBRE_STRETCH
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        MODES.check(v)
+        return v
+
+    @field_validator("attach")
+    @classmethod
+    def _attach(cls, v: str) -> str:
+        POLICIES.check(v)
+        return v
 
 
 class TrafficSpec(_Model):
@@ -164,28 +185,61 @@ def _country_code(v: str | None, what: str) -> str | None:
         raise ValueError(str(exc)) from None
 
 
+def lat_lon(text: str, what: str) -> tuple[float, float]:
+    """``"35.69,51.39"`` -> (35.69, 51.39), checked; ValueError naming ``what`` otherwise."""
+    import math
+
+    parts = str(text).split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not LAT,LON; expected two numbers in degrees such as 35.69,51.39") from None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 360):
+        raise ValueError(f"{what} {text!r} is outside latitude -90..90, longitude -180..180")
+    return lat, lon
+
+
 class PolicySpec(_Model):
     """The operator's service policy: a preset (``all``, ``none``) or a policy file
     (``.toml``/``.csv``, relative to the scenario file; see docs/adversary.md).
 
     ``home_country``: every terminal's home country, for the roaming limit (default: the
-    country each terminal stands in).
+    country each terminal stands in). The terminals' account, the same for all of them:
+    ``plan`` (``roam``, ``residential`` with a ``service_address = "LAT,LON"``, or
+    ``maritime``), ``days_abroad`` already spent outside the home country, ``speed_kmh``
+    (default: from the terminals' own motion), ``no_gps`` (no GPS fix at all, e.g. jammed)
+    and ``terminal_ids`` (in terminal order, for a whitelist; default: their names).
     """
 
     preset: Literal["all", "none"] | None = None
     file: str | None = None
     home_country: str | None = None
+    plan: Literal["roam", "residential", "maritime"] = "roam"
+    service_address: str | None = None
+    days_abroad: Annotated[float, Field(ge=0, le=36_500)] = 0.0
+    speed_kmh: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    no_gps: bool = False
+    terminal_ids: list[str] | None = None
 
     @field_validator("home_country")
     @classmethod
     def _home(cls, v: str | None) -> str | None:
         return _country_code(v, "home_country")
 
+    @field_validator("service_address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None:
+            lat_lon(v, "service_address")
+        return v
+
     @model_validator(mode="after")
     def _one(self) -> PolicySpec:
         given = [k for k in ("preset", "file") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of preset or file; got {', '.join(given) or 'none'}")
+        if self.plan == "residential" and self.service_address is None:
+            raise ValueError("a residential plan needs service_address = \"LAT,LON\"")
         return self
 
 
@@ -216,8 +270,8 @@ class JammerSpec(_Model):
     name: str
     latitude_deg: Annotated[float, Field(ge=-90, le=90)]
     longitude_deg: Annotated[float, Field(ge=-180, le=180)]
-    eirp_dbw: Annotated[float, Field(ge=-60, le=100)]
-    height_m: Annotated[float, Field(ge=0, le=20_000)] = 10.0
+    eirp_dbw: Annotated[float, Field(ge=JAMMER_EIRP_RANGE_DBW[0], le=JAMMER_EIRP_RANGE_DBW[1])]
+    height_m: Annotated[float, Field(ge=0, le=JAMMER_HEIGHT_MAX_M)] = 10.0
     start: str | None = None
     end: str | None = None
 
@@ -230,15 +284,19 @@ class JammerSpec(_Model):
 class JammingSpec(_Model):
     """GPS jamming: jammers given here and/or in a file (CSV or TOML, see docs/adversary.md).
 
-    ``region``: the country whose area's denied share is reported; ``grace``: how long a
-    terminal keeps being served after it loses its GPS fix (default: not at all);
-    ``tolerance_db``: the J/S at which a receiver loses its fix (30 dB, an assumption, see
-    ``leosim.models.jamming``); ``clutter_loss_db``: extra loss on every jammer path (0: free space).
+    ``region``: the country whose area (and people) denied is reported, on H3 cells of
+    ``resolution`` (5: ~253 km2); ``grace``: how long a terminal keeps being served after
+    it loses its GPS fix (default: not at all); ``tolerance_db``: the J/S at which a
+    receiver loses its fix (30 dB, an assumption, see ``leosim.models.jamming``);
+    ``clutter_loss_db``: extra loss on every jammer path (0: free space); ``all_on``: every
+    jammer on at every step, whatever its times (the worst case ``leosim jam`` shows).
     """
 
     jammers: list[JammerSpec] = []
     file: str | None = None
     region: str | None = None
+    resolution: Annotated[int, Field(ge=0, le=7)] = 5
+    all_on: bool = False
     grace: str | None = None
     tolerance_db: Annotated[float, Field(ge=0, le=100)] = 30.0
     clutter_loss_db: Annotated[float, Field(ge=0, le=100)] = 0.0
@@ -262,28 +320,39 @@ class JammingSpec(_Model):
         return self
 
 
-_SENSOR_PRESET = re.compile(r"(ring|grid|drone):[0-9.:]+", re.IGNORECASE)
-
-
 class ExposureSpec(_Model):
     """How soon sensors locate the scenario's transmitting terminals (Monte Carlo).
 
-    ``sensors``: a preset (``ring:N:RADIUS_KM[:HEIGHT_M]``, ``grid:SPACING_KM[:HEIGHT_M]``,
-    ``drone:RADIUS_KM:ALTITUDE_M[:SPEED_KMH]``) or a sensor file, or a list of them.
-    ``center``: where presets are centred: a place (``"Tehran"``, ``"35.69,51.39"``),
-    ``"each"`` (around each assessed terminal in turn), or absent (the assessed terminals'
-    centroid). ``terminals``: how many of the scenario's terminals to assess (the first N;
-    each costs a Monte Carlo) or their names. The seed is the scenario's ``seed``.
+    ``sensors``: a sensor layout (``ring:N:RADIUS_KM[:HEIGHT_M]``, ``grid:SPACING_KM[:HEIGHT_M]``,
+    ``drone:RADIUS_KM:ALTITUDE_M[:SPEED_KMH]``, or with keywords ``ring:n=6,radius_km=3``) or a
+    sensor file, or a list of them. Layouts are placed in the world and stay there while a
+    terminal moves: ``center`` anchors them at a place (``"Tehran"``, ``"35.69,51.39"``),
+    ``"each"`` at each assessed terminal's own starting point, or (absent) at the assessed
+    terminals' centroid. ``terminals``: how many of the scenario's terminals to assess (the
+    first N; each costs a Monte Carlo) or their names; or, with ``region``, terminals put at
+    random in that country, ``terminal_counts`` of them (several: a density what-if).
+    What-ifs: ``duty_cycles``, ``tx_power_dbw`` (default the FCC's 6.1 dBW) and
+    ``relocate_hours`` (0: never). ``interference``: the assessed terminals' own co-channel
+    power raises each sensor's noise floor. A terminal the policy does not admit carries
+    no traffic and so does not transmit: only admitted terminal-time counts. The seed is
+    the scenario's ``seed``.
     """
 
     sensors: list[str]
     center: str | None = None
     duty_cycles: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1, max_length=8)] = [0.11]
+    tx_power_dbw: Annotated[list[Annotated[float, Field(ge=-50, le=30)]], Field(min_length=1, max_length=8)] | None = None
+    relocate_hours: Annotated[list[Annotated[float, Field(ge=0, le=24 * 30)]], Field(min_length=1, max_length=8)] = [0.0]
     hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     terminals: Any = 5
+    region: str | None = None
+    terminal_counts: Annotated[list[Annotated[int, Field(ge=1, le=5000)]], Field(min_length=1, max_length=8)] | None = None
     trials: Annotated[int, Field(ge=1, le=10_000)] = 200
     method: Literal["aoa", "tdoa", "hybrid"] = "hybrid"
-    radius_m: Annotated[float, Field(gt=0)] = 100.0
+    radius_m: Annotated[float, Field(gt=0, le=1e6)] = 100.0
+    open_terrain: bool = False
+    interference: bool = True
+    map_points: Annotated[int, Field(ge=4, le=200)] = 24
 
     @field_validator("sensors", mode="before")
     @classmethod
@@ -291,7 +360,14 @@ class ExposureSpec(_Model):
         if isinstance(v, str):
             v = [v]
         if isinstance(v, list) and not v:
-            raise ValueError("no sensors; expected a preset such as 'ring:6:3' or a sensor file, or a list of them")
+            raise ValueError("no sensors; expected a layout such as 'ring:6:3' or a sensor file, or a list of them")
+        if isinstance(v, list):
+            for s in v:
+                if isinstance(s, str) and is_layout(s):
+                    try:
+                        SENSOR_LAYOUTS.parse(s)
+                    except LeosimError as exc:
+                        raise ValueError(str(exc)) from None
         return v
 
     @field_validator("terminals")
@@ -306,21 +382,31 @@ class ExposureSpec(_Model):
             )
         return v
 
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        return _country_code(v, "region")
+
 
 class CapacitySpec(_Model):
     """Capacity at the busy hour over one country (see docs/capacity.md): how much each H3
     cell gets, how many terminals the country supports at ``min_speed_mbps``, and what limits it.
 
     Give ``terminals`` (spread by population) or ``take_rate`` (the fraction of people
-    served). ``intervals``: how many 15 s reconfiguration intervals to evaluate, from the
-    one holding the run's start (at most those inside the run's window); each costs about
-    0.4-2 s, plus a few seconds once for ITU-R's maps. Gateways are the scenario's own, after
-    ``ground.gateway_countries`` and the ``[policy]``; backhaul follows ``routing.mode``.
+    served) with ``country``, or ``terminals_file`` (a CSV of terminal positions,
+    ``latitude_deg,longitude_deg[,terminals]``). ``intervals``: how many 15 s
+    reconfiguration intervals to evaluate, from the one holding the run's start (at most
+    those inside the run's window); each costs about 0.4-2 s, plus a few seconds once for
+    ITU-R's maps. Gateways are the scenario's own, after ``ground.gateway_countries`` and
+    the ``[policy]``; backhaul follows ``routing.mode``. With ``[policy]`` or
+    ``[jamming]``, only cells whose terminals are admitted (at the cell's centre, at each
+    interval) ask for anything.
     """
 
-    country: str
+    country: str | None = None
     terminals: Annotated[int, Field(ge=1, le=100_000_000)] | None = None
     take_rate: Annotated[float, Field(gt=0, le=1)] | None = None
+    terminals_file: str | None = None
     resolution: Annotated[int, Field(ge=0, le=10)] = 5
     rain_exceedance: Annotated[float, Field(ge=0.001, le=5)] | None = None
     demand_per_terminal_mbps: Annotated[float, Field(gt=0, le=100_000)] = 100.0
@@ -331,14 +417,20 @@ class CapacitySpec(_Model):
 
     @field_validator("country")
     @classmethod
-    def _country(cls, v: str) -> str:
+    def _country(cls, v: str | None) -> str | None:
         return _country_code(v, "country")
 
     @model_validator(mode="after")
     def _one(self) -> CapacitySpec:
+        if self.terminals_file is not None:
+            if self.terminals is not None or self.take_rate is not None:
+                raise ValueError("terminals_file gives the terminals; expected no terminals or take_rate with it")
+            return self
         given = [k for k in ("terminals", "take_rate") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of terminals or take_rate; got {', '.join(given) or 'none'}")
+        if self.country is None:
+            raise ValueError("country is missing; expected a country code such as 'IR' (or a terminals_file)")
         return self
 
 
@@ -359,149 +451,3 @@ class Scenario(_Model):
     jamming: JammingSpec | None = None
     exposure: ExposureSpec | None = None
     capacity: CapacitySpec | None = None
-
-
-# --------------------------------------------------------------------------- loading
-_SCENARIO_DIR = "scenarios"
-
-
-def builtin_scenarios() -> dict[str, str]:
-    """Name -> one-line description of each shipped scenario."""
-    out = {}
-    for f in sorted(resources.files("leosim").joinpath("data", _SCENARIO_DIR).iterdir(), key=lambda p: p.name):
-        if f.name.endswith(".toml"):
-            text = f.read_text(encoding="utf-8")
-            m = re.search(r'^description\s*=\s*"(.*)"\s*$', text, re.MULTILINE)
-            out[f.name[:-5]] = m.group(1) if m else ""
-    return out
-
-
-def builtin_text(name: str) -> str:
-    """The TOML text of a shipped scenario."""
-    names = builtin_scenarios()
-    if name not in names:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(names), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ScenarioError(f"unknown scenario {name!r}; expected one of {', '.join(names)} or a .toml file{hint}")
-    return resources.files("leosim").joinpath("data", _SCENARIO_DIR, f"{name}.toml").read_text(encoding="utf-8")
-
-
-def load_scenario(name_or_path: str | Path) -> tuple[Scenario, str, Path | None]:
-    """A scenario by built-in name or file path: (model, its TOML text, its file or None)."""
-    p = Path(name_or_path)
-    if p.suffix.lower() == ".toml" or p.exists():
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ScenarioError(f"cannot read scenario file {str(p)!r}: {reason}; expected a TOML file") from None
-        return parse_scenario(text, str(p)), text, p.resolve()
-    text = builtin_text(str(name_or_path))
-    return parse_scenario(text, f"<built-in {name_or_path}>"), text, None
-
-
-def parse_scenario(text: str, source: str = "<string>") -> Scenario:
-    """Validate TOML text into a :class:`Scenario`; errors name file, key path and line."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(_explain(exc, text, source)) from None
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not str(part).startswith(("function-", "literal[", "constrained-", "union[")) and part not in ("list[str]",):
-            out += ("." if out else "") + str(part)
-    return out
-
-
-_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_.\-]+\s*\]\]?\s*(#.*)?$")
-
-
-def _find_line(loc: tuple[Any, ...], text: str) -> int | None:
-    """Best-effort line number of a key path in TOML text (1-based).
-
-    Handles ``[section]`` tables, ``[[section.array]]`` arrays of tables, and inline
-    arrays (``jammers = [{...}, {...}]``, ``duty_cycles = [0.1, 2]``) inside a section.
-    """
-    keys = [str(k) for k in loc if not isinstance(k, int)]
-    idx = [k for k in loc if isinstance(k, int)]
-    lines = text.splitlines()
-    start = 0
-
-    def first(pattern: str, begin: int, nth: int = 0) -> int | None:
-        rx, seen = re.compile(pattern), -1
-        for i in range(begin, len(lines)):
-            if i > begin and start and _TABLE_HEADER.match(lines[i]):
-                return None  # the next table: the key is not in this one
-            if rx.search(lines[i]):
-                seen += 1
-                if seen == nth:
-                    return i
-        return None
-
-    array_header = None
-    if len(keys) >= 2 and idx:  # [[a.b]] arrays of tables: the n-th header
-        header = re.compile(r"^\s*\[\[\s*" + re.escape(".".join(keys[:2])) + r"\s*\]\]")
-        seen = -1
-        for i, line in enumerate(lines):
-            if header.match(line):
-                seen += 1
-                if seen == idx[0]:
-                    array_header = i
-                    break
-    if array_header is not None:
-        start = array_header
-    elif keys:
-        header = re.compile(r"^\s*\[\s*" + re.escape(keys[0]) + r"\s*\]")
-        for i, line in enumerate(lines):
-            if header.match(line):
-                start = i
-                break
-        if start and len(keys) >= 2 and idx:  # an inline array inside the table
-            at = first(r"^\s*" + re.escape(keys[1]) + r"\s*=", start)
-            if at is not None:
-                if len(keys) == 2:
-                    return at + 1
-                hit = first(r"(^|[{,\s])" + re.escape(keys[-1]) + r"\s*=", at, idx[0])
-                if hit is None:  # the key is missing: the n-th inline table instead
-                    hit = first(r"\{", at, idx[0])
-                return (hit if hit is not None else at) + 1
-    if keys:
-        hit = first(r"^\s*" + re.escape(keys[-1]) + r"\s*=", start)
-        if hit is not None:
-            return hit + 1
-    return start + 1 if start else None
-
-
-def _explain(exc: ValidationError, text: str, source: str) -> str:
-    msgs = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        path = _key_path(loc) or "(top level)"
-        line = _find_line(loc, text)
-        where = f"{source}:{line}" if line else source
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            example = "iran-2022" if path.split(".")[0].split("[")[0] in ("policy", "jamming", "exposure", "capacity") else "global"
-            msgs.append(f"{where}: unknown key {path!r}; check the spelling (leosim scenarios show {example} lists the keys)")
-            continue
-        if kind == "missing":
-            msgs.append(f"{where}: {path} is missing; expected it to be given")
-            continue
-        received = err.get("input")
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if isinstance(received, dict):  # a whole table failed a check across its keys
-            msgs.append(f"{where}: [{path}] is not valid: {msg}")
-        else:
-            msgs.append(f"{where}: {path} = {received!r} is not valid: {msg}")
-    return "; ".join(msgs)

@@ -1,31 +1,25 @@
 """``leosim capacity``: how many terminals a country can serve, where, at what speed.
 
-An adapter: it parses options, builds a :class:`~leosim.models.capacity.Demand` and a
-:class:`~leosim.models.capacity.CapacityModel`, prints rich tables and writes the per-cell table
-(CSV, plus Parquet when ``pyarrow`` is installed), a JSON summary and a choropleth PNG
-(:mod:`leosim.present.capacity_maps`). Errors are the package's own exceptions;
-``leosim.apps.cli.app.main`` prints them as one line and exits 1.
+The command builds a scenario in memory from its options (a ``[capacity]`` section and
+nothing routed) and runs the same section as ``leosim run``, so its numbers, tables and
+summary keys are the scenario's: ``capacity_cells.csv``, ``capacity_saturated.csv`` (also
+written as ``cells.csv`` and ``saturated.csv``, the names of leosim 0.1), ``summary.json``
+(the ``capacity`` block of a run's summary) and the choropleth ``capacity.png``.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from leosim.errors import GroundSegmentError, ParameterError, require
-
-out = Console(soft_wrap=True)
-if not out.is_terminal:  # piped or captured: wide enough for the tables, never wrapped
-    out.width = 200
-err = Console(stderr=True, soft_wrap=True)
+from leosim.apps.cli.common import ConstellationOpt, TleOpt, err, out
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG
+from leosim.errors import ParameterError, require
 
 
 class Backhaul(StrEnum):
@@ -38,85 +32,23 @@ class PayloadName(StrEnum):
     v2_mini = "v2-mini"
 
 
-def _terminals_file(path: Path):
-    """Latitudes, longitudes and terminal counts from a CSV with a header.
+def constellation_spec(constellation: str | None, tle: Path | None) -> dict:
+    """The ``[constellation]`` of a command's in-memory scenario."""
+    if constellation and tle:
+        raise ParameterError(f"both --constellation {constellation!r} and --tle {str(tle)!r} were given; expected one of them")
+    if tle is not None:
+        return {"file": str(Path(tle).resolve())}
+    from leosim.space.constellation import DEFAULT_PRESET
 
-    Columns: ``latitude_deg`` (or ``lat``/``latitude``), ``longitude_deg`` (or
-    ``lon``/``longitude``), optionally ``terminals`` (default 1 per row).
-    """
-    expected = "a CSV file with a header naming latitude_deg,longitude_deg (or lat,lon) and optionally terminals"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise GroundSegmentError(f"{path}: no such file; expected {expected}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GroundSegmentError(f"{path}: cannot read ({exc}); expected {expected}") from None
-    rows = list(csv.reader(text.splitlines()))
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise GroundSegmentError(f"{path}: file is empty; expected {expected}")
-    header = [h.strip().lower() for h in rows[0]]
-    alias = {"latitude_deg": "lat", "latitude": "lat", "lat": "lat", "longitude_deg": "lon", "longitude": "lon",
-             "lon": "lon", "terminals": "n"}
-    col = {alias[h]: i for i, h in enumerate(header) if h in alias}
-    if "lat" not in col or "lon" not in col:
-        raise GroundSegmentError(f"{path}:1: header has columns {','.join(header)}; expected {expected}")
-    lat, lon, n = [], [], []
-    for line, r in enumerate(rows[1:], start=2):
-        try:
-            lat.append(float(r[col["lat"]]))
-            lon.append(float(r[col["lon"]]))
-            n.append(int(r[col["n"]]) if "n" in col and r[col["n"]].strip() else 1)
-        except (ValueError, IndexError):
-            raise GroundSegmentError(f"{path}:{line}: cannot read {','.join(r)!r}; expected {expected}") from None
-        if n[-1] < 0:
-            raise GroundSegmentError(f"{path}:{line}: terminals {n[-1]} is negative; expected a whole number >= 0")
-    return np.array(lat), np.array(lon), np.array(n, dtype=np.int64)
+    return {"preset": constellation or DEFAULT_PRESET}
 
 
 def _gbps(v: float) -> str:
-    return f"{v / 1e9:,.1f} Gbit/s"
+    return f"{v:,.1f} Gbit/s"
 
 
-def _mbps(v: float) -> str:
-    return "-" if not np.isfinite(v) else f"{v / 1e6:,.2f} Mbit/s"
-
-
-def _write_tables(outdir: Path, result, summary: dict) -> list[Path]:
-    written = []
-    rows = result.cell_rows()
-    cols = list(rows[0]) if rows else []
-    p = outdir / "cells.csv"
-    with p.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    written.append(p)
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        pass
-    else:
-        p = outdir / "cells.parquet"
-        pq.write_table(pa.Table.from_pylist(rows), p)
-        written.append(p)
-    p = outdir / "saturated.csv"
-    with p.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=["interval_start", "kind", "name", "load_mbps", "capacity"], lineterminator="\n")
-        w.writeheader()
-        for t, links in zip(result.starts, result.saturated):
-            ts = str(np.datetime_as_string(t, unit="s")) + "Z"
-            for s in links:
-                cap = s["capacity_bps"]
-                w.writerow({"interval_start": ts, "kind": s["kind"], "name": s["name"],
-                            "load_mbps": round(s["load_bps"] / 1e6, 3),
-                            "capacity": f"{cap:g} beams" if s["kind"] == "satellite beams" else f"{cap / 1e6:.3f} Mbit/s"})
-    written.append(p)
-    p = outdir / "summary.json"
-    p.write_text(json.dumps(summary, indent=1, default=str) + "\n")
-    written.append(p)
-    return written
+def _mbps(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f} Mbit/s"
 
 
 def capacity(
@@ -132,18 +64,18 @@ def capacity(
     backhaul: Annotated[Backhaul, typer.Option("--backhaul", help="isl: over laser links to the nearest gateways; bent-pipe: a gateway in the satellite's own view.")] = Backhaul.isl,
     exclude_gateways: Annotated[str, typer.Option("--exclude-gateways", help="Comma-separated country codes whose gateways may not be used (e.g. IR).")] = "",
     payload: Annotated[PayloadName, typer.Option("--payload", help="Satellite payload: v1.5 (16 beams, 20 Gbit/s) or v2-mini (16 beams, 100 Gbit/s).")] = PayloadName.v1_5,
-    min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask for terminals and gateways, degrees.")] = 25.0,
-    constellation: Annotated[str | None, typer.Option("--constellation", "-c", help="Built-in constellation: starlink-2026-05 (default), starlink-gen1, starlink-shell1, starlink-gen2a.")] = None,
-    tle: Annotated[Path | None, typer.Option("--tle", help="Element-set file instead of a preset (TLE, OMM JSON/CSV, Hypatia tles.txt).")] = None,
+    min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask for terminals and gateways, degrees.")] = DEFAULT_MIN_ELEVATION_DEG,
+    constellation: ConstellationOpt = None,
+    tle: TleOpt = None,
     at: Annotated[str | None, typer.Option("--at", help="ISO 8601 UTC time in the first interval; default: the element-set epoch.")] = None,
     duration: Annotated[str, typer.Option("--duration", help="How long: one 15 s interval by default; 1min = 4 intervals.")] = "15s",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for cells.csv (and .parquet), saturated.csv, summary.json and capacity.png.")] = Path("leosim-capacity"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for capacity_cells.csv, capacity_saturated.csv, summary.json and capacity.png.")] = Path("leosim-capacity"),
     plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write the choropleth PNG.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
 ) -> None:
     """Throughput per cell at the busy hour, terminals supportable per country, and what limits them."""
-    from leosim.core.time import format_time, parse_duration, parse_time
-    from leosim.models.capacity import Demand, _check_resolution, _check_terminals, reconfiguration_starts
+    from leosim.core.time import parse_duration, parse_time
+    from leosim.models.capacity import _check_resolution, _check_terminals
 
     # everything that can be checked cheaply, before anything slow is loaded
     _check_resolution(region_res)
@@ -162,107 +94,107 @@ def capacity(
             raise ParameterError(f"{name} {v:g} is not positive; expected a number > 0")
     if not (0.0 <= min_elevation <= 90.0):
         raise ParameterError(f"min elevation {min_elevation:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
-    seconds = parse_duration(duration)
-    start = parse_time(at) if at else None
+    if terminals_file is None and region_res > 10:
+        raise ParameterError(f"--region-res {region_res} is finer than a country's cells support; expected 0 to 10 with --country")
+    if not 0.001 <= rain_exceedance <= 5:
+        raise ParameterError(f"--rain-exceedance {rain_exceedance:g} is outside 0.001-5 %; expected e.g. 1, 0.1 or 0.01")
+    if country is not None:
+        from leosim.apps.cli.common import country_option
+
+        country = country_option(country, "--country")
+    parse_duration(duration)
+    if at:
+        parse_time(at)
     require("itur", "capacity")
     require("h3", "capacity")
 
-    from leosim.models.capacity import CapacityModel, Gateways, Payload
-    from leosim.network.links import LinkOptions
-    from leosim.network.modes import BENT_PIPE, ISL
+    from leosim.apps.cli.sections import run_in_memory
 
-    if terminals_file is not None:
-        lat, lon, n = _terminals_file(terminals_file)
-        dem = Demand.from_points(lat, lon, n, resolution=region_res, demand_per_terminal_bps=demand * 1e6,
-                                 people_per_terminal=people_per_terminal, country=None)
-        place = str(terminals_file)
-        outline = None
-    else:
-        dem = Demand.for_country(country, terminals=terminals, take_rate=take_rate, resolution=region_res,
-                                 demand_per_terminal_bps=demand * 1e6, people_per_terminal=people_per_terminal)
-        from leosim.ground.countries import country_geometry, country_name
-
-        place = f"{country_name(dem.country)} ({dem.country})"
-        outline = country_geometry(dem.country)
-    excl = tuple(c.strip().upper() for c in exclude_gateways.split(",") if c.strip())
-    from leosim.apps.cli.common import load_constellation
-
-    c = load_constellation(constellation, tle)
-    t0 = start if start is not None else c.epoch
-    starts = reconfiguration_starts(t0, seconds)
-    model = CapacityModel(
-        c, dem, gateways=Gateways.starlink(exclude_countries=excl), backhaul=ISL if backhaul is Backhaul.isl else BENT_PIPE,
-        payload=Payload.v1_5() if payload is PayloadName.v1_5 else Payload.v2_mini(),
-        links=LinkOptions(min_elevation_deg=min_elevation, gateway_min_elevation_deg=min_elevation),
-        rain_exceedance_pct=rain_exceedance,
-    )
-    err.print(f"{place}: {dem.n_cells:,} cells at H3 resolution {dem.resolution}, {dem.total_terminals:,} terminals; "
-              f"{c.n_sats:,} satellites; {len(starts)} interval(s) of 15 s", highlight=False)
-    result = model.run(starts)
-    summary = result.summary(min_speed * 1e6)
-    summary.update({
-        "place": place, "constellation": c.description, "n_satellites": c.n_sats, "payload": payload.value,
-        "backhaul": backhaul.value, "rain_exceedance_pct": rain_exceedance, "resolution": dem.resolution,
-        "interval_starts": [format_time(t) for t in starts], "excluded_gateway_countries": list(excl),
-        "seconds_per_interval": [round(sum(r.timings_s.values()), 3) for r in result.intervals],
-    })
+    excl = [c.strip().upper() for c in exclude_gateways.split(",") if c.strip()]
+    cap = {
+        "country": country, "terminals": terminals, "take_rate": take_rate,
+        "terminals_file": None if terminals_file is None else str(Path(terminals_file).resolve()),
+        "resolution": region_res, "rain_exceedance": rain_exceedance, "demand_per_terminal_mbps": demand,
+        "people_per_terminal": people_per_terminal, "min_speed_mbps": min_speed, "intervals": 240, "payload": payload.value,
+    }
+    data = {
+        "name": "capacity", "constellation": constellation_spec(constellation, tle),
+        "time": {"start": at or "epoch", "duration": duration, "step": duration},
+        "ground": {"terminals": [], "gateway_exclude": excl or None},
+        "routing": {"mode": backhaul.value, "min_elevation_deg": min_elevation},
+        "traffic": {"destination": "none"},
+        "capacity": {k: v for k, v in cap.items() if v is not None},
+    }
+    p, results, summary = run_in_memory(data, log=lambda s: err.print(s, highlight=False))
+    res = results["capacity"]
+    c = summary["capacity"]
     try:
         output.mkdir(parents=True, exist_ok=True)
-        written = _write_tables(output, result, summary)
+        from leosim.formats.tables import write_json
+        from leosim.pipeline.run import write_results
+        from leosim.scenario.columns import columns
+
+        written = write_results(output, p, results)
+        from leosim.formats.tables import write_table
+
+        written += [write_table(output, "cells", res.tables["capacity_cells"], columns("capacity_cells")),
+                    write_table(output, "saturated", res.tables["capacity_saturated"], columns("capacity_saturated"))]
+        write_json(output / "summary.json", summary)
+        written.append(output / "summary.json")
     except OSError as exc:
         raise ParameterError(f"cannot write to {str(output)!r}: {exc.strerror}; expected a writable directory") from None
     if plot:
+        from leosim.ground.countries import country_geometry
         from leosim.present.capacity_maps import speed_map
 
-        g = model.gateways.sites
-        per = np.nanmean(result.per_terminal_bps, axis=0) / 1e6
+        cr, g, d = res.data.result, res.data.gateways.sites, res.data.result.demand
+        with np.errstate(invalid="ignore"):
+            per = np.nanmean(cr.per_terminal_bps, axis=0) / 1e6
         written.append(speed_map(
-            output / "capacity.png", dem.cells, per, dem.terminals, outline=outline,
+            output / "capacity.png", d.cells, per, d.terminals, outline=country_geometry(d.country) if d.country else None,
             gateways=(g.latitude_deg, g.longitude_deg),
-            title=(f"{place}: throughput per terminal at the busy hour ({dem.total_terminals:,} terminals, "
-                   f"{demand:g} Mbit/s asked each)\n{c.description}, {backhaul.value}, rain exceeded "
-                   f"{rain_exceedance:g} % of the year, {format_time(starts[0])}"),
+            title=(f"{c['place']}: throughput per terminal at the busy hour ({d.total_terminals:,} terminals, "
+                   f"{demand:g} Mbit/s asked each)\n{p.constellation.description}, {backhaul.value}, rain exceeded "
+                   f"{rain_exceedance:g} % of the year, {c['interval_starts'][0]}"),
         ))
     if json_out:
-        out.print_json(json.dumps(summary, default=str))
+        from leosim.formats.tables import dumps
+
+        out.print_json(dumps(summary))
     else:
-        _print_tables(place, summary, result, min_speed, starts, c)
-    err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+        _print_tables(c, res.data.result, p)
+    err.print("wrote " + ", ".join(str(x) for x in written), highlight=False)
 
 
-def _print_tables(place: str, s: dict, result, min_speed: float, starts, c) -> None:
-    from leosim.core.time import format_time
-
-    t = Table("", "", title=(f"capacity: {place}, {len(starts)} x 15 s from {format_time(starts[0])}, "
-                             f"{c.n_sats:,} satellites ({s['payload']}, {s['backhaul']})"), show_header=False)
-    ppl = s["people"]
-    t.add_row("cells (H3 res " + str(s["resolution"]) + ")", f"{s['cells']:,}")
-    t.add_row("terminals (people)", f"{s['terminals']:,} ({ppl:,.0f})")
-    t.add_row("busy-hour demand", f"{_gbps(s['demand_bps'])} ({s['demand_per_terminal_bps'] / 1e6:g} Mbit/s per terminal)")
-    t.add_row("served", f"{_gbps(s['served_bps'])} ({s['served_bps'] / max(s['demand_bps'], 1):.1%} of demand)")
-    t.add_row("offered (served + what is left)", _gbps(s["offered_bps"]))
-    t.add_row("per terminal: median / p10", f"{_mbps(s['median_per_terminal_bps'])} / {_mbps(s['p10_per_terminal_bps'])}")
+def _print_tables(c: dict, result, p) -> None:
+    t = Table("", "", title=(f"capacity: {c['place']}, {c['intervals']} x 15 s from {c['interval_starts'][0]}, "
+                             f"{p.constellation.n_sats:,} satellites ({c['payload']}, {c['backhaul']})"), show_header=False)
+    t.add_row("cells (H3 res " + str(c["resolution"]) + ")", f"{c['cells']:,}")
+    t.add_row("terminals (people)", f"{c['terminals']:,} ({c['people']:,.0f})")
+    t.add_row("busy-hour demand", f"{_gbps(c['asked_gbps'])} ({c['demand_per_terminal_mbps']:g} Mbit/s per terminal)")
+    t.add_row("served", f"{_gbps(c['served_gbps'])} ({c['served_gbps'] / max(c['asked_gbps'], 1e-12):.1%} of demand)")
+    t.add_row("offered (served + what is left)", _gbps(c["offered_gbps"]))
+    t.add_row("per terminal: median / p10", f"{_mbps(c['per_terminal_median_mbps'])} / {_mbps(c['per_terminal_p10_mbps'])}")
     t.add_row("offered per terminal: median / p10",
-              f"{_mbps(s['median_offered_per_terminal_bps'])} / {_mbps(s['p10_offered_per_terminal_bps'])}")
-    t.add_row("per person: median", _mbps(s["median_per_person_bps"]))
-    t.add_row("speed test at the busy hour: median / p10",
-              f"{_mbps(s['median_test_speed_bps'])} / {_mbps(s['p10_test_speed_bps'])}")
-    t.add_row(f"terminals at >= {min_speed:g} Mbit/s", f"{s['terminals_at_min_speed']:,.0f} of {s['terminals']:,}")
-    t.add_row(f"terminals supportable at {min_speed:g} Mbit/s", f"{s['supportable_terminals']:,.0f}")
-    t.add_row("binding bottleneck", s["binding_bottleneck"])
+              f"{_mbps(c['offered_per_terminal_median_mbps'])} / {_mbps(c['offered_per_terminal_p10_mbps'])}")
+    t.add_row("per person: median", _mbps(c["per_person_median_mbps"]))
+    t.add_row("speed test at the busy hour: median / p10", f"{_mbps(c['test_speed_median_mbps'])} / {_mbps(c['test_speed_p10_mbps'])}")
+    t.add_row(f"terminals at >= {c['min_speed_mbps']:g} Mbit/s", f"{c['terminals_at_min_speed']:,.0f} of {c['terminals']:,}")
+    t.add_row(f"terminals supportable at {c['min_speed_mbps']:g} Mbit/s", f"{c['terminals_supportable_at_min_speed']:,.0f}")
+    t.add_row("binding bottleneck", c["binding_bottleneck"])
     out.print(t)
-    if s["unserved_by_bottleneck_bps"]:
+    total = sum(c["unserved_by_bottleneck_gbps"].values())
+    if total > 0:
         tb = Table("what limits the unserved demand", "unserved", "share")
-        total = sum(s["unserved_by_bottleneck_bps"].values())
-        for k, v in sorted(s["unserved_by_bottleneck_bps"].items(), key=lambda kv: -kv[1]):
+        for k, v in sorted(c["unserved_by_bottleneck_gbps"].items(), key=lambda kv: -kv[1]):
             tb.add_row(k, _gbps(v), f"{v / total:.0%}")
         out.print(tb)
     sat = result.saturated[0]
     if sat:
         ts = Table("kind", "name", "load", "capacity", title=f"saturated in the first interval ({len(sat)}; top 10)")
         for r in sat[:10]:
-            cap = f"{r['capacity_bps']:g} beams" if r["kind"] == "satellite beams" else _gbps(r["capacity_bps"])
-            ts.add_row(r["kind"], r["name"], _gbps(r["load_bps"]), cap)
+            cap = f"{r['capacity_bps']:g} beams" if r["kind"] == "satellite beams" else _gbps(r["capacity_bps"] / 1e9)
+            ts.add_row(r["kind"], r["name"], _gbps(r["load_bps"] / 1e9), cap)
         out.print(ts)
 
 

@@ -124,6 +124,17 @@ def check_choices(routing: str | None = None, attach: str | None = None) -> None
         POLICIES.check(attach)
 
 
+def country_option(text: str, option: str) -> str:
+    """The ISO code of a country option's value (code or name); the error names the option."""
+    from leosim.errors import PlaceError
+    from leosim.ground.countries import country_code
+
+    try:
+        return country_code(text)
+    except PlaceError as exc:
+        raise PlaceError(f"{option} {text!r}: {exc}") from None
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write ``text`` to ``output`` (saying so on stderr) or to standard output."""
     if output is None:
@@ -174,7 +185,7 @@ class executor_from_options:
 __all__ = [
     "AttachOpt", "ConstellationOpt", "DEFAULT_CLI_ATTACH", "DEFAULT_ROUTING", "DurationOpt", "ExecutorOpt", "Fmt",
     "FormatOpt", "IslFileOpt", "MaxGslOpt", "MaxIslOpt", "MinElOpt", "RoutingOpt", "SchedulerOpt", "StartOpt",
-    "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "check_durations", "csv_text", "elevation", "emit", "err",
+    "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "check_durations", "country_option", "csv_text", "elevation", "emit", "err",
     "executor_from_options", "link_options", "load_constellation", "network_from_options", "out", "progress",
     "time_grid",
 ]

@@ -28,7 +28,7 @@ def scenarios_list(ctx: typer.Context) -> None:
     """List the built-in scenarios."""
     if ctx.invoked_subcommand is not None:
         return
-    from leosim.scenario.schema import builtin_scenarios
+    from leosim.scenario.load import builtin_scenarios
 
     tab = Table("name", "description", title="built-in scenarios (leosim scenarios show NAME prints one)")
     for name, desc in builtin_scenarios().items():
@@ -39,26 +39,29 @@ def scenarios_list(ctx: typer.Context) -> None:
 @scenarios_app.command("show")
 def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name.")]) -> None:
     """Print a built-in scenario's TOML, to copy and edit."""
-    from leosim.scenario.schema import builtin_text
+    from leosim.scenario.load import builtin_text
 
     sys.stdout.write(builtin_text(name))
 
 
 def validate_cmd(scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name.")]) -> None:
     """Check a scenario file without running it: schema, names, places and files."""
-    from leosim.pipeline.run import plan
-    from leosim.scenario.schema import load_scenario
+    from leosim.scenario.load import load_scenario
+    from leosim.scenario.plan import build_plan
 
     scn, _, path = load_scenario(scenario)
-    p = plan(scn, path)
+    p = build_plan(scn, path)
     out.print(f"[green]ok[/green]: {scn.name}: {p.constellation.n_sats:,} satellites, "
-              f"{len(p.network.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps")
+              f"{len(p.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps; "
+              f"sections: {', '.join(p.sections) or 'none'}")
 
 
 def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None,
                   executor: str = "processes", scheduler: str | None = None, resume: bool = False) -> dict:
-    from leosim.pipeline.run import headline_rows, prepare_output, run
-    from leosim.scenario.schema import load_scenario
+    from leosim.pipeline.output import prepare_output
+    from leosim.pipeline.run import run
+    from leosim.present.headline import headline_rows
+    from leosim.scenario.load import load_scenario
 
     scn, text, path = load_scenario(scenario)
     if not resume:

@@ -1,0 +1,256 @@
+"""The plan of a scenario: every name and file resolved, nothing solved yet.
+
+:func:`build_plan` turns a validated :class:`~leosim.scenario.schema.Scenario` into a
+:class:`Plan`: the constellation, the time grid, the terminals (and where each one
+stands, on land), the gateways and PoPs traffic may use, the network, the pairs to
+route, and each section of the scenario built (:mod:`leosim.scenario.sections`).
+``leosim validate`` stops here; ``leosim run`` goes on to run the sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from leosim.core.geodesy import destination_point, great_circle_m
+from leosim.core.time import TimeGrid, parse_time
+from leosim.errors import LeosimError, ScenarioError
+from leosim.ground.geonames import continent_of
+from leosim.ground.places import resolve_place
+from leosim.ground.sites import GroundSegment, Site, SiteKind
+from leosim.network.builder import build_network
+from leosim.network.links import LinkOptions
+from leosim.network.modes import RoutingMode, routing_mode
+from leosim.network.routing import Network
+from leosim.scenario.resolve import load_policy, resolve_path
+from leosim.scenario.schema import Scenario
+from leosim.space.constellation import Constellation, Shell
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, built from a scenario before any step is solved."""
+
+    scenario: Scenario
+    source: Path | None
+    constellation: Constellation
+    grid: TimeGrid
+    links: LinkOptions
+    routing: RoutingMode
+    terminals: list[Site]             # the scenario's terminals, in order
+    gateways: GroundSegment           # where traffic may land (after countries and policy)
+    pops: GroundSegment               # where traffic may leave for the internet
+    network: Network | None           # None when the scenario routes nothing
+    pairs: np.ndarray                 # (n_pairs, 2) endpoint indices
+    pair_kind: list[str]              # "to-pop" or "pair"
+    regions: list[str]                # per pair: the terminal's region (continent)
+    labels: list[str]
+    policy: object | None = None      # models.policy.ServicePolicy with [policy] or [jamming]
+    sections: dict = field(default_factory=dict)  # section name -> what its build() returned
+
+    @property
+    def endpoints(self) -> GroundSegment:
+        return self.network.endpoints if self.network is not None else GroundSegment.from_sites(self.terminals)
+
+    @cached_property
+    def terminal_index(self) -> np.ndarray:
+        """Endpoint index of each terminal (the endpoints list terminals first)."""
+        return np.arange(len(self.terminals), dtype=np.int64)
+
+    @cached_property
+    def terminal_position(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each terminal stands for the operator and the adversary: its own position,
+        or, for a coastal site the 1:50m coastline puts at sea, the nearest land of its own
+        country within 10 km (see :func:`on_land`)."""
+        return on_land(self.terminals)
+
+
+def build_constellation(scn: Scenario, base: Path | None) -> Constellation:
+    spec = scn.constellation
+    if spec.preset:
+        return Constellation.preset(spec.preset)
+    if spec.file:
+        return Constellation.from_file(resolve_path(spec.file, base))
+    return Constellation.from_shells(
+        [Shell(s.altitude_km * 1e3, s.inclination_deg, s.planes, s.sats_per_plane, s.phasing) for s in spec.shells]
+    )
+
+
+def build_terminals(scn: Scenario, base: Path | None) -> list[Site]:
+    """The scenario's terminals, in order, each name once."""
+    sites: list[Site] = []
+    for group in scn.ground.terminals:
+        if group.cities is not None:
+            seg = GroundSegment.cities(group.cities, country=group.country)
+            sites += [Site(s.name, s.latitude_deg, s.longitude_deg, s.altitude_m, SiteKind.TERMINAL, s.country) for s in seg]
+        elif group.places is not None:
+            sites += [resolve_place(p) for p in group.places]
+        else:
+            sites += list(GroundSegment.from_file(resolve_path(group.file, base)))
+    seen, unique = set(), []
+    for s in sites:
+        if s.name.lower() not in seen:
+            seen.add(s.name.lower())
+            unique.append(s)
+    return unique
+
+
+def _ground_file(spec: str, kind: SiteKind, base: Path | None) -> GroundSegment:
+    if spec == "none":
+        return GroundSegment.from_sites([])
+    if spec == "starlink":
+        return GroundSegment.starlink_gateways() if kind is SiteKind.GATEWAY else GroundSegment.starlink_pops()
+    return GroundSegment.from_file(resolve_path(spec, base), kind=kind)
+
+
+def build_ground(scn: Scenario, base: Path | None, policy) -> tuple[GroundSegment, GroundSegment]:
+    """The gateways and PoPs traffic may use: the scenario's, after ``gateway_countries``,
+    ``gateway_exclude`` and the service policy."""
+    gateways = _ground_file(scn.ground.gateways, SiteKind.GATEWAY, base)
+    pops = _ground_file(scn.ground.pops, SiteKind.POP, base)
+    if scn.ground.gateway_countries:
+        keep = {cc.upper() for cc in scn.ground.gateway_countries}
+        gateways = GroundSegment.from_sites([g for g in gateways if (g.country or "").upper() in keep])
+        if len(gateways) == 0:
+            raise ScenarioError(
+                f"ground.gateway_countries = {scn.ground.gateway_countries!r} leaves no gateway; "
+                "expected countries that have gateways in ground.gateways"
+            )
+    if scn.ground.gateway_exclude:
+        drop = {cc.upper() for cc in scn.ground.gateway_exclude}
+        gateways = GroundSegment.from_sites([g for g in gateways if (g.country or "").upper() not in drop])
+        if len(gateways) == 0:
+            raise ScenarioError(f"ground.gateway_exclude = {scn.ground.gateway_exclude!r} leaves no gateway; "
+                                "expected at least one gateway outside those countries")
+    if scn.policy is not None:
+        from leosim.models.policy import allowed_ground
+
+        n_gw, n_pop = len(gateways), len(pops)
+        gateways, pops = allowed_ground(policy, gateways, pops)
+        if len(pops) == 0 and n_pop and scn.traffic.destination == "nearest-pop" and scn.ground.terminals:
+            raise ScenarioError(
+                f"policy {policy.name!r} allows none of the {n_pop} PoPs, but traffic.destination = 'nearest-pop' "
+                "needs one; expected a policy whose pop_countries include a country with a PoP"
+            )
+        if len(gateways) == 0 and n_gw:
+            raise ScenarioError(
+                f"policy {policy.name!r} allows none of the {n_gw} gateways; expected a policy whose "
+                "gateway_countries include a country with a gateway"
+            )
+    return gateways, pops
+
+
+def _load_policy(scn: Scenario, base: Path | None):
+    """The scenario's service policy; the ``all`` preset when only [jamming] is given (a
+    jammed terminal is denied by the operator's location check, whatever the policy)."""
+    spec = scn.policy
+    if spec is None or spec.preset is not None:
+        return load_policy("all" if spec is None else spec.preset)
+    try:
+        return load_policy(resolve_path(spec.file, base))
+    except LeosimError as exc:
+        raise ScenarioError(f"policy.file = {spec.file!r}: {exc}") from None
+
+
+def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
+    """Resolve every name and file of a scenario and build its sections; nothing is solved yet."""
+    from leosim.scenario.sections import SECTIONS
+
+    c = build_constellation(scn, source)
+    start = c.epoch if scn.time.start == "epoch" else parse_time(scn.time.start)
+    grid = TimeGrid.from_duration(start, scn.time.duration, scn.time.step)
+    terminals = build_terminals(scn, source)
+    policy = _load_policy(scn, source) if (scn.policy is not None or scn.jamming is not None) else None
+    gateways, pops = build_ground(scn, source, policy)
+    r = scn.routing
+    links = LinkOptions(
+        min_elevation_deg=r.min_elevation_deg, gateway_min_elevation_deg=r.min_elevation_deg,
+        max_isl_length_m=None if r.max_isl_length_km is None else r.max_isl_length_km * 1e3, fibre_stretch=r.fibre_stretch,
+    )
+    mode = routing_mode(r.mode)
+
+    endpoints: list[Site] = list(terminals)
+    index = {s.name.lower(): i for i, s in enumerate(endpoints)}
+    pairs, kinds = [], []
+    if scn.traffic.destination == "nearest-pop" and terminals:
+        if len(pops) == 0:
+            raise ScenarioError("traffic.destination = 'nearest-pop' needs PoPs, but ground.pops = 'none'; expected PoPs")
+        d = great_circle_m(
+            np.array([s.latitude_deg for s in terminals])[:, None], np.array([s.longitude_deg for s in terminals])[:, None],
+            pops.latitude_deg[None, :], pops.longitude_deg[None, :],
+        )
+        for i, j in enumerate(np.argmin(d, axis=1)):
+            p = pops[int(j)]
+            key = f"pop {p.name}".lower()
+            if key not in index:
+                index[key] = len(endpoints)
+                endpoints.append(Site(f"PoP {p.name}", p.latitude_deg, p.longitude_deg, 0.0, SiteKind.SERVER, p.country))
+            pairs.append((i, index[key]))
+            kinds.append("to-pop")
+
+    def endpoint(text: str) -> int:
+        server = text.lower().startswith("internet:")
+        name = text.split(":", 1)[1] if server else text
+        key = (f"internet:{name}" if server else name).lower()
+        if key in index:
+            return index[key]
+        site = resolve_place(name, kind=SiteKind.SERVER if server else SiteKind.TERMINAL)
+        if not server and site.name.lower() in index:
+            return index[site.name.lower()]
+        index[key] = len(endpoints)
+        endpoints.append(site)
+        return index[key]
+
+    for a, b in scn.traffic.pairs:
+        pairs.append((endpoint(a), endpoint(b)))
+        kinds.append("pair")
+    analyses = [k for k in ("policy", "jamming", "exposure", "capacity") if getattr(scn, k) is not None]
+    if not pairs and not analyses:
+        raise ScenarioError("the scenario routes nothing: traffic.destination = 'none' and traffic.pairs is empty; "
+                            "expected terminals to route or a [capacity], [policy], [jamming] or [exposure] section")
+    network = None
+    if pairs:
+        ground = GroundSegment.from_sites(endpoints)
+        network = build_network(c, ground, routing=mode, attach=r.attach, links=links, gateways=gateways, pops=pops)
+    pairs_arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    labels = [f"{endpoints[i].name} -> {'internet:' if endpoints[j].kind is SiteKind.SERVER else ''}{endpoints[j].name}"
+              for i, j in pairs]
+    regions = [continent_of(endpoints[i].country) for i, _ in pairs]
+    plan = Plan(scn, source, c, grid, links, mode, terminals, gateways, pops, network, pairs_arr, kinds, regions, labels,
+                policy)
+    for section in SECTIONS:
+        spec = getattr(scn, section.key, None) if section.key else None
+        if section.wanted(scn):
+            plan.sections[section.name] = section.build(spec, plan)
+    return plan
+
+
+def on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions for the operator's location check: a site whose own country is known
+    (GeoNames) but which the 1:50m Natural Earth coastline puts at sea (Bandar Abbas's or
+    Tromsø's centre) moves to the nearest point of its country within ``max_km``, so a
+    coastal city is not refused IN_OCEAN for the coarseness of the coastline. Other sites
+    stay where they are. ``leosim policy check`` and every scenario section use this."""
+    from leosim.ground.countries import NO_COUNTRY, country_of
+
+    lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
+    lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
+    where = country_of(lat, lon).reshape(-1) if len(sites) else np.zeros(0, dtype="<U4")
+    bearing = np.arange(0.0, 360.0, 15.0)
+    for n in np.flatnonzero(where == NO_COUNTRY):
+        own = sites[n].country
+        if not own:
+            continue
+        for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
+            la, lo = destination_point(lat[n], lon[n], bearing, km * 1e3)
+            hit = np.flatnonzero(country_of(la, lo) == own)
+            if len(hit):
+                lat[n], lon[n] = la[hit[0]], lo[hit[0]]
+                break
+    return lat, lon
+
+
+__all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land"]
