@@ -14,6 +14,7 @@ Tolerances are in metres, seconds or degrees, each with the reason it is not tig
 
 from __future__ import annotations
 
+import gzip
 import math
 from datetime import datetime
 from fractions import Fraction
@@ -21,24 +22,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sgp4
 from sgp4.api import WGS72, Satrec
 
 from leosim.errors import ConstellationError
+from leosim.formats.data import data_path
 from leosim.formats.elements import ElementRecord, parse_tle_text, read_tle_file, tle_checksum
 from leosim.space.constellation import PRESET_NAMES, Constellation, Shell
 from leosim.space.structure import plus_grid_pairs, recover_structure
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-VALLADO = DATA / "sgp4_verification"
-SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"
+# python-sgp4 ships Vallado's verification files inside the package: the authority test
+# runs in any clone, with or without the shared data folder beside it
+VALLADO = Path(sgp4.__file__).resolve().parent
+# the CelesTrak snapshot the package vendors (the same file as ../shared/data/tle/, gzipped)
+SUPGP_TLE = data_path("starlink_supgp_20260513.tle.gz")
 
 needs_vallado = pytest.mark.skipif(
     not (VALLADO / "SGP4-VER.TLE").is_file() or not (VALLADO / "tcppver.out").is_file(),
-    reason=f"Vallado's SGP4 verification files are missing from {VALLADO} (the shared data folder beside the repository)",
+    reason=f"Vallado's SGP4 verification files are missing from the installed sgp4 package ({VALLADO})",
 )
 needs_supgp = pytest.mark.skipif(
     not SUPGP_TLE.is_file(),
-    reason=f"the CelesTrak supplemental Starlink TLEs {SUPGP_TLE} are missing (the shared data folder beside the repository)",
+    reason=f"the vendored CelesTrak supplemental Starlink TLEs {SUPGP_TLE} are missing",
 )
 
 NS_PER_S = 1_000_000_000
@@ -213,7 +219,7 @@ def test_epochs_exact_to_the_nanosecond():
 
 def supgp_lines() -> dict[int, tuple[str, str]]:
     """TLE lines of the snapshot by NORAD id, as skyfield wants them."""
-    lines = [line.rstrip() for line in SUPGP_TLE.read_text().splitlines() if line.strip()]
+    lines = [line.rstrip() for line in gzip.decompress(SUPGP_TLE.read_bytes()).decode().splitlines() if line.strip()]
     return {int(l1[2:7]): (l1, l2) for l1, l2 in zip(lines[1::3], lines[2::3], strict=True)}
 
 

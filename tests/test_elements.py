@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sgp4
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,8 @@ from leosim.formats.elements import (
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"
 OMM_JSON = DATA / "tle" / "starlink_omm_20250524.json"
-VALLADO_TLE = DATA / "sgp4_verification" / "SGP4-VER.TLE"
+# python-sgp4 ships Vallado's verification TLEs inside the package
+VALLADO_TLE = Path(sgp4.__file__).resolve().parent / "SGP4-VER.TLE"
 
 needs_data = pytest.mark.skipif(
     not DATA.is_dir(),
@@ -216,7 +218,6 @@ def test_read_element_file_detects_the_real_formats():
     assert (len(omm_records), omm_shape) == (7_483, None)
 
 
-@needs_data
 def test_vallado_verification_file_gives_every_test_satellite():
     text = VALLADO_TLE.read_text()
     expected = sum(1 for line in text.splitlines() if line.startswith("1 "))
@@ -230,7 +231,6 @@ def test_vallado_verification_file_gives_every_test_satellite():
     assert [r.norad_id for r in records].count(20413) == 2
 
 
-@needs_data
 def test_vallado_error_code_cases_carry_wrong_checksums():
     # Vallado edited the 3333x cases ("check error code 4") without fixing checksums.
     message = raises_message(read_tle_file, VALLADO_TLE, allow_trailing=True)

@@ -9,6 +9,7 @@ implementation. Invariants are property tests with hypothesis.
 
 from __future__ import annotations
 
+import gzip
 import math
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,11 @@ from leosim.core.geodesy import (
 from leosim.core.time import TimeGrid, parse_duration
 from leosim.core.visibility import visible_candidates
 from leosim.errors import ParameterError
+from leosim.formats.data import data_path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SUPGP_TLE = DATA / "tle" / "starlink_supgp_20260513.tle"
+# the CelesTrak snapshot the package vendors (the same file as ../shared/data/tle/, gzipped)
+SUPGP_TLE = data_path("starlink_supgp_20260513.tle.gz")
 
 # ------------------------------------------------------------------------------------
 # Closed-form link limits
@@ -188,7 +191,7 @@ def test_elevation_nan_satellite_gives_nan():
 
 needs_supgp = pytest.mark.skipif(
     not SUPGP_TLE.is_file(),
-    reason=f"the CelesTrak supplemental Starlink TLEs {SUPGP_TLE} are missing (the shared data folder beside the repository)",
+    reason=f"the vendored CelesTrak supplemental Starlink TLEs {SUPGP_TLE} are missing",
 )
 
 
@@ -209,7 +212,7 @@ def test_look_angles_against_skyfield(lat, lon, alt_m):
     visible = np.flatnonzero(el > 10.0)
     assert len(visible) >= 10  # a Starlink sky: dozens of satellites at any time
 
-    lines = [line.rstrip() for line in SUPGP_TLE.read_text().splitlines() if line.strip()]
+    lines = [line.rstrip() for line in gzip.decompress(SUPGP_TLE.read_bytes()).decode().splitlines() if line.strip()]
     by_id = {int(l1[2:7]): (l1, l2) for l1, l2 in zip(lines[1::3], lines[2::3], strict=True)}
     ts = load.timescale(builtin=True)
     d = datetime.fromisoformat(str(when.astype("datetime64[s]")))

@@ -13,8 +13,8 @@ import pytest
 from leosim.errors import ScenarioError
 from leosim.pipeline.run import run
 from leosim.present.headline import headline_rows
-from leosim.scenario.plan import build_plan as plan
 from leosim.scenario.load import builtin_scenarios, load_scenario, parse_scenario
+from leosim.scenario.plan import build_plan as plan
 
 SMALL = """
 name = "small"

@@ -773,6 +773,7 @@ def time_to_locate(
     hours: float = 24.0,
     relocate_hours: float | None = None,
     relocate_radius_m: float = 2e3,
+    spread_m: float = 0.0,
     radius_m: float = LOCATE_RADIUS_M,
     method: str = "hybrid",
     trials: int = 200,
@@ -793,7 +794,10 @@ def time_to_locate(
     sensors (moving ones split into ``moving_segment_s`` pieces, each with its own
     geometry and error floor) gives the 95 % ellipse. ``relocate_hours``: the terminal moves
     to a random point within ``relocate_radius_m`` of its home at that interval and the
-    adversary starts over. ``expected=True`` uses expected counts instead of random ones
+    adversary starts over. ``spread_m``: where exactly the terminal stands is not known (to
+    the adversary, nor to the model): each trial puts it at a random point within this
+    distance of the given position (0: exactly there), drawn as a move is, so staying
+    and moving are compared over the same places and moving can only help. ``expected=True`` uses expected counts instead of random ones
     (one trial; what :func:`risk_map` uses).
     """
     emitter = emitter or Emitter()
@@ -835,12 +839,15 @@ def time_to_locate(
                 interference_dbw,
                 moving_segment_s,
             )
+        if period == 0 and not spread_m > 0:
             batched = {k: v if k in _SHARED_TERMS else v[None] for k, v in home.items() if isinstance(v, np.ndarray)}
         else:
-            # each trial moves to one of a pool of random sites within relocate_radius_m
-            if pool is None or moving or pool_key != dur:
+            # each trial stands at (or moves to) one of a pool of random sites: within spread_m of
+            # its place at first, within relocate_radius_m of it after each move
+            reach = spread_m if period == 0 else relocate_radius_m
+            if pool is None or moving or pool_key != (dur, reach):
                 brg = rng.uniform(0.0, 360.0, RELOCATION_SITES)
-                dist = relocate_radius_m * np.sqrt(rng.uniform(size=RELOCATION_SITES))
+                dist = reach * np.sqrt(rng.uniform(size=RELOCATION_SITES))
                 sites = zip(*(v.tolist() for v in destination_point(latitude_deg, longitude_deg, brg, dist)))
                 terms = [
                     _period_terms(
@@ -853,7 +860,7 @@ def time_to_locate(
                     for k in terms[0]
                     if isinstance(terms[0][k], np.ndarray)
                 }
-                pool_key = dur
+                pool_key = (dur, reach)
             choice = rng.integers(RELOCATION_SITES, size=n_trials)
             batched = {k: v if k in _SHARED_TERMS else v[choice] for k, v in pool.items()}
         t_loc, major = _run_grid(batched, dur, radius_m, n_trials, rng, expected)

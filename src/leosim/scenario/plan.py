@@ -234,14 +234,21 @@ def on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.nda
     Tromsø's centre) moves to the nearest point of its country within ``max_km``, so a
     coastal city is not refused IN_OCEAN for the coarseness of the coastline. Other sites
     stay where they are. ``leosim policy check`` and every scenario section use this."""
-    from leosim.ground.countries import NO_COUNTRY, country_of
-
     lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
     lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
-    where = country_of(lat, lon).reshape(-1) if len(sites) else np.zeros(0, dtype="<U4")
+    return snap_to_land(lat, lon, [s.country for s in sites], max_km)
+
+
+def snap_to_land(lat, lon, countries, max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`on_land` for points: each point the coastline puts at sea moves to the nearest
+    point of its own country (``countries``, one code or None per point) within ``max_km``."""
+    from leosim.ground.countries import NO_COUNTRY, country_of
+
+    lat, lon = np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64)
+    where = country_of(lat, lon).reshape(-1) if len(lat) else np.zeros(0, dtype="<U4")
     bearing = np.arange(0.0, 360.0, 15.0)
     for n in np.flatnonzero(where == NO_COUNTRY):
-        own = sites[n].country
+        own = countries[n]
         if not own:
             continue
         for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
@@ -253,4 +260,4 @@ def on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.nda
     return lat, lon
 
 
-__all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land"]
+__all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land", "snap_to_land"]

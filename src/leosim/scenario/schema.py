@@ -332,7 +332,10 @@ class ExposureSpec(_Model):
     first N; each costs a Monte Carlo) or their names; or, with ``region``, terminals put at
     random in that country, ``terminal_counts`` of them (several: a density what-if).
     What-ifs: ``duty_cycles``, ``tx_power_dbw`` (default the FCC's 6.1 dBW) and
-    ``relocate_hours`` (0: never). ``interference``: the assessed terminals' own co-channel
+    ``relocate_hours`` (0: never; a move goes anywhere within ``relocate_radius_km``).
+    ``spread_km``: nobody knows exactly where in its neighbourhood a terminal stands, so
+    each Monte Carlo trial puts it at a random spot within this distance of its place
+    (default 2 km, as a move; 0: exactly there). ``interference``: the assessed terminals' own co-channel
     power raises each sensor's noise floor. A terminal the policy does not admit carries
     no traffic and so does not transmit: only admitted terminal-time counts. The seed is
     the scenario's ``seed``.
@@ -343,6 +346,8 @@ class ExposureSpec(_Model):
     duty_cycles: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1, max_length=8)] = [0.11]
     tx_power_dbw: Annotated[list[Annotated[float, Field(ge=-50, le=30)]], Field(min_length=1, max_length=8)] | None = None
     relocate_hours: Annotated[list[Annotated[float, Field(ge=0, le=24 * 30)]], Field(min_length=1, max_length=8)] = [0.0]
+    relocate_radius_km: Annotated[float, Field(gt=0, le=500)] = 2.0
+    spread_km: Annotated[float, Field(ge=0, le=500)] = 2.0
     hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     terminals: Any = 5
     region: str | None = None

@@ -254,6 +254,8 @@ def exposure(
     duty_cycle: Annotated[str, typer.Option("--duty-cycle", help="RF duty cycle 0-1 (comma list for a what-if, e.g. 0.11,0.02).")] = "0.11",
     tx_power_dbw: Annotated[str | None, typer.Option("--tx-power-dbw", help="Transmit power, dBW (default 6.1 = 4.06 W; comma list for a what-if).")] = None,
     relocate_hours: Annotated[str | None, typer.Option("--relocate-hours", help="Move the terminal every N hours (comma list; 0 = never).")] = None,
+    relocate_radius_km: Annotated[float, typer.Option("--relocate-radius-km", help="A move goes anywhere within this distance of the terminal's place, km.")] = 2.0,
+    spread_km: Annotated[float, typer.Option("--spread-km", help="Where exactly the terminal stands is unknown: each trial puts it at a random spot within this distance of its place, km (0: exactly there).")] = 2.0,
     hours: Annotated[float, typer.Option("--hours", help="How long the terminal is used, hours.")] = 24.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
     trials: Annotated[int, typer.Option("--trials", help="Monte Carlo trials per terminal.")] = 200,
@@ -283,7 +285,11 @@ def exposure(
     if not (np.isfinite(radius_m) and 0 < radius_m <= 1e6):
         raise ParameterError(f"--radius-m {radius_m:g} is not a radius above 0 m; expected e.g. 100")
     sensor_spec = sensors if _is_layout(sensors) else str(Path(sensors).resolve())
+    for name, v in (("--relocate-radius-km", relocate_radius_km), ("--spread-km", spread_km)):
+        if not (np.isfinite(v) and 0 <= v <= 500) or (name == "--relocate-radius-km" and v == 0):
+            raise ParameterError(f"{name} {v:g} is outside 0-500 km; expected a distance in km")
     spec: dict = {"sensors": [sensor_spec], "duty_cycles": duties, "relocate_hours": relocs, "hours": hours, "trials": trials,
+                  "relocate_radius_km": relocate_radius_km, "spread_km": spread_km,
                   "radius_m": radius_m, "method": method, "open_terrain": open_terrain, "map_points": map_points}
     if powers:
         spec["tx_power_dbw"] = powers

@@ -108,8 +108,11 @@ class CapacitySection:
                         f"{dem.total_terminals:,} terminals, {len(gw)} gateway sites, {len(starts)} interval(s) of 15 s")
         admitted = None
         adm = upstream.get("admission")
-        if adm is not None:  # the operator serves a cell only while it admits terminals at its centre
-            codes = adm.data.admit(dem.latitude_deg, dem.longitude_deg, starts)
+        if adm is not None:  # the operator serves a cell only while it admits terminals at its centre (on land)
+            from leosim.scenario.plan import snap_to_land
+
+            lat, lon = snap_to_land(dem.latitude_deg, dem.longitude_deg, [dem.country] * dem.n_cells)
+            codes = adm.data.admit(lat, lon, starts)
             admitted = codes == "OKAY"
         model = CapacityModel(
             plan.constellation, dem, gateways=gw, backhaul=plan.routing,

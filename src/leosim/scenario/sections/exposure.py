@@ -146,7 +146,8 @@ class ExposureSection:
                             r = time_to_locate(
                                 a.lat[i], a.lon[i], a.sensors[i], emitter=em,
                                 pointing=pointing[i] if len(pointing[i]) else None, hours=spec.hours,
-                                relocate_hours=rh or None, radius_m=spec.radius_m, method=spec.method,
+                                relocate_hours=rh or None, relocate_radius_m=spec.relocate_radius_km * 1e3,
+                                spread_m=spec.spread_km * 1e3, radius_m=spec.radius_m, method=spec.method,
                                 trials=spec.trials, seed=seed + i, interference_dbw=other,
                             )
                             results.append(r)
