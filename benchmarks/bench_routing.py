@@ -140,7 +140,7 @@ class RunningStats:
         if chunk.i0 != self.next_step:
             raise RuntimeError(f"chunk starts at step {chunk.i0}, expected {self.next_step}: out of order")
         self.next_step = chunk.i1
-        rtt = chunk.rtt_ms
+        rtt = chunk.rtt_s * 1e3
         ok = np.isfinite(rtt)
         v = rtt[ok].astype(np.float64)
         self.n_steps += chunk.i1 - chunk.i0

@@ -214,7 +214,7 @@ def test_chunking_and_workers_do_not_change_results(small, policy):
 
     def collect(**kw):
         chunks = list(iter_chunks(net, grid, pairs, **kw))
-        return np.concatenate([c.rtt_ms for c in chunks]), np.concatenate([c.path_hash for c in chunks])
+        return np.concatenate([c.rtt_s for c in chunks]), np.concatenate([c.path_hash for c in chunks])
 
     a = collect(chunk_steps=1000, workers=1)
     b = collect(chunk_steps=7, workers=1)

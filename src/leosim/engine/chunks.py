@@ -28,7 +28,8 @@ __all__ = ["PairChunk", "chunk_bounds", "default_chunk_steps", "default_workers"
 
 @dataclass
 class PairChunk:
-    """Results of steps ``[i0, i1)`` for all pairs (``(n_steps, n_pairs)`` arrays).
+    """Results of steps ``[i0, i1)`` for all pairs (``(n_steps, n_pairs)`` arrays), in SI:
+    the stores convert to the units they write (ms, km).
 
     A chunk written to a store by its worker comes back as a receipt: ``written`` is True
     and the arrays are None.
@@ -36,8 +37,8 @@ class PairChunk:
 
     i0: int
     i1: int
-    rtt_ms: np.ndarray | None = None        # float32, NaN when unreachable
-    length_km: np.ndarray | None = None     # float32
+    rtt_s: np.ndarray | None = None         # float64 propagation round trip, NaN when unreachable
+    length_m: np.ndarray | None = None      # float64 one-way path length
     hops: np.ndarray | None = None          # int16
     path_hash: np.ndarray | None = None     # uint64
     path_changed: np.ndarray | None = None  # bool: the path differs from the step before
@@ -75,8 +76,8 @@ def _chunk_task(context, task) -> PairChunk:
     chunk = PairChunk(
         i0=i0,
         i1=i0 + len(times),
-        rtt_ms=(r.rtt_s[k:] * 1e3).astype(np.float32),
-        length_km=(r.length_m[k:] / 1e3).astype(np.float32),
+        rtt_s=r.rtt_s[k:],
+        length_m=r.length_m[k:],
         hops=r.hops[k:],
         path_hash=h[k:],
         path_changed=changed,

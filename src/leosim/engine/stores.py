@@ -12,6 +12,7 @@ Either way memory stays bounded by a chunk. :func:`open_pairs` reads both with x
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,38 @@ from leosim.core.time import TimeGrid
 from leosim.engine.chunks import PairChunk
 from leosim.errors import ParameterError, require
 from leosim.ground.sites import GroundSegment
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of a pairs dataset: its dimensions, stored type, fill value, attributes,
+    and the :class:`~leosim.engine.chunks.PairChunk` field it comes from (times ``scale``:
+    chunks are SI, stores write ms and km)."""
+
+    dims: tuple[str, ...]
+    dtype: str
+    fill: float | None
+    attrs: dict
+    field: str
+    scale: float = 1.0
+
+    def values(self, ch: PairChunk) -> np.ndarray:
+        v = getattr(ch, self.field)
+        if self.scale != 1.0:
+            v = v * self.scale
+        return np.asarray(v).astype(self.dtype)
+
+
+#: Every variable of a pairs dataset, for both stores (no fill value for integers: readers
+#: would take it for "missing" and turn them to floats).
+VARIABLES = {
+    "rtt_ms": Variable(("time", "pair"), "<f4", np.nan, {"long_name": "round-trip propagation time", "units": "ms"}, "rtt_s", 1e3),
+    "length_km": Variable(("time", "pair"), "<f4", np.nan, {"long_name": "one-way path length", "units": "km"}, "length_m", 1e-3),
+    "hops": Variable(("time", "pair"), "<i2", None, {"long_name": "links on the path"}, "hops"),
+    "path_hash": Variable(("time", "pair"), "<u8", None, {"long_name": "fingerprint of the node sequence"}, "path_hash"),
+    "path_changed": Variable(("time", "pair"), "|b1", None, {"long_name": "path differs from the previous step"}, "path_changed"),
+    "n_isl_up": Variable(("time",), "<i4", None, {"long_name": "laser links up"}, "n_isl_up"),
+}
 
 
 class PairsWriter:
@@ -37,7 +70,6 @@ class PairsWriter:
             raise ParameterError(f"output {str(self.path)!r} has suffix {suffix or 'none'!r}; expected OUT.nc (OUT.zarr goes to PairsStore)")
         if not self.path.parent.exists():
             raise ParameterError(f"output directory {str(self.path.parent)!r} does not exist; expected an existing directory")
-        self.kind = suffix
         self.grid, self.sites, self.pairs = grid, sites, np.asarray(pairs)
         self.attrs = {k: (str(v) if v is not None else "") for k, v in (attrs or {}).items()}
         self._nc = None
@@ -45,73 +77,41 @@ class PairsWriter:
         if self.path.exists():
             self.path.unlink()
 
-    def _dataset(self, ch: PairChunk):
-        import xarray as xr
+    def _open(self):
+        netCDF4 = require("netCDF4", "io")
 
+        nc = netCDF4.Dataset(self.path, "w")
+        nc.createDimension("time", None)
+        nc.createDimension("pair", len(self.pairs))
+        t = nc.createVariable("time", "i8", ("time",))
+        t.units = f"nanoseconds since {np.datetime_as_string(self.grid.start, unit='ns')}"
+        t.calendar = "proleptic_gregorian"
+        nc.createVariable("t_s", "f8", ("time",)).units = "s"
+        for name, v in VARIABLES.items():
+            var = nc.createVariable(name, "u1" if v.dtype == "|b1" else np.dtype(v.dtype), v.dims, zlib=True, complevel=1)
+            for k, val in v.attrs.items():
+                var.setncattr(k, val)
         names = np.array(self.sites.names, dtype=object)
-        changed = ch.path_changed
-        ds = xr.Dataset(
-            {
-                "rtt_ms": (("time", "pair"), ch.rtt_ms, {"long_name": "round-trip propagation time", "units": "ms"}),
-                "length_km": (("time", "pair"), ch.length_km, {"long_name": "one-way path length", "units": "km"}),
-                "hops": (("time", "pair"), ch.hops, {"long_name": "links on the path"}),
-                "path_hash": (("time", "pair"), ch.path_hash, {"long_name": "fingerprint of the node sequence"}),
-                "path_changed": (("time", "pair"), changed, {"long_name": "path differs from the previous step"}),
-                "n_isl_up": (("time",), ch.n_isl_up, {"long_name": "laser links up"}),
-            },
-            coords={
-                "time": self.grid.times[ch.i0:ch.i1],
-                "t_s": (("time",), self.grid.offsets_s[ch.i0:ch.i1], {"units": "s"}),
-            },
-        )
-        if self._written == 0:
-            ds = ds.assign_coords(
-                src=(("pair",), names[self.pairs[:, 0]].astype(str)),
-                dst=(("pair",), names[self.pairs[:, 1]].astype(str)),
-                src_index=(("pair",), self.pairs[:, 0]),
-                dst_index=(("pair",), self.pairs[:, 1]),
-            )
-            ds.attrs.update(self.attrs, step_s=self.grid.step_s, start=str(self.grid.start))
-        return ds
+        for name, idx in (("src", self.pairs[:, 0]), ("dst", self.pairs[:, 1])):
+            nc.createVariable(name, str, ("pair",))[:] = names[idx]
+        for name, idx in (("src_index", self.pairs[:, 0]), ("dst_index", self.pairs[:, 1])):
+            nc.createVariable(name, "i8", ("pair",))[:] = idx
+        nc.setncatts({**self.attrs, "step_s": self.grid.step_s, "start": str(self.grid.start)})
+        return nc
 
     def write(self, ch: PairChunk) -> None:
         if ch.i0 != self._written:
             raise RuntimeError(f"chunk starts at step {ch.i0}, expected {self._written}")
-        self._write_nc(self._dataset(ch))
-        self._written = ch.i1
-
-    def _write_nc(self, ds) -> None:
-        netCDF4 = require("netCDF4", "io")
-
         if self._nc is None:
-            nc = netCDF4.Dataset(self.path, "w")
-            nc.createDimension("time", None)
-            nc.createDimension("pair", len(self.pairs))
-            t = nc.createVariable("time", "i8", ("time",))
-            t.units = f"nanoseconds since {np.datetime_as_string(self.grid.start, unit='ns')}"
-            t.calendar = "proleptic_gregorian"
-            nc.createVariable("t_s", "f8", ("time",)).units = "s"
-            for name in ("rtt_ms", "length_km", "hops", "path_hash", "path_changed", "n_isl_up"):
-                v = ds[name]
-                dtype = "u1" if v.dtype == bool else v.dtype
-                var = nc.createVariable(name, dtype, v.dims, zlib=True, complevel=1)
-                for k, val in v.attrs.items():
-                    var.setncattr(k, val)
-            for name in ("src", "dst"):
-                var = nc.createVariable(name, str, ("pair",))
-                var[:] = np.asarray(ds[name].values, dtype=object)
-            for name in ("src_index", "dst_index"):
-                nc.createVariable(name, "i8", ("pair",))[:] = ds[name].values
-            nc.setncatts(ds.attrs)
-            self._nc = nc
-        nc = self._nc
-        i0, i1 = self._written, self._written + ds.sizes["time"]
-        nc["time"][i0:i1] = (ds["time"].values - self.grid.start).astype("timedelta64[ns]").astype(np.int64)
-        nc["t_s"][i0:i1] = ds["t_s"].values
-        for name in ("rtt_ms", "length_km", "hops", "path_hash", "path_changed"):
-            nc[name][i0:i1, :] = ds[name].values.astype(nc[name].dtype)
-        nc["n_isl_up"][i0:i1] = ds["n_isl_up"].values
+            self._nc = self._open()
+        nc, i0, i1 = self._nc, ch.i0, ch.i1
+        nc["time"][i0:i1] = (self.grid.times[i0:i1] - self.grid.start).astype("timedelta64[ns]").astype(np.int64)
+        nc["t_s"][i0:i1] = self.grid.offsets_s[i0:i1]
+        for name, v in VARIABLES.items():
+            values = v.values(ch)
+            nc[name][i0:i1] = values.astype(np.uint8) if v.dtype == "|b1" else values
         nc.sync()
+        self._written = ch.i1
 
     def close(self) -> None:
         if self._nc is not None:
@@ -119,21 +119,7 @@ class PairsWriter:
             self._nc = None
 
 
-
-
 # ----------------------------------------------------------------- region-write store
-_VARIABLES = {
-    # name: (dims, dtype, fill, attrs)
-    "rtt_ms": (("time", "pair"), "<f4", np.nan, {"long_name": "round-trip propagation time", "units": "ms"}),
-    "length_km": (("time", "pair"), "<f4", np.nan, {"long_name": "one-way path length", "units": "km"}),
-    # no fill value for integers: readers would take it for "missing" and turn them to floats
-    "hops": (("time", "pair"), "<i2", None, {"long_name": "links on the path"}),
-    "path_hash": (("time", "pair"), "<u8", None, {"long_name": "fingerprint of the node sequence"}),
-    "path_changed": (("time", "pair"), "|b1", None, {"long_name": "path differs from the previous step"}),
-    "n_isl_up": (("time",), "<i4", None, {"long_name": "laser links up"}),
-}
-
-
 class PairsStore:
     """A zarr store laid out whole before the run; each task writes its own chunk.
 
@@ -158,11 +144,11 @@ class PairsStore:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         n_t, n_p = grid.n_steps, len(pairs)
         g = zarr.open_group(str(path), mode="w", zarr_format=2)
-        for name, (dims, dtype, fill, vattrs) in _VARIABLES.items():
-            shape = (n_t, n_p) if len(dims) == 2 else (n_t,)
-            chunks = (chunk_steps, n_p) if len(dims) == 2 else (chunk_steps,)
-            a = g.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=fill)
-            a.attrs.update({**vattrs, "_ARRAY_DIMENSIONS": list(dims)})
+        for name, v in VARIABLES.items():
+            shape = (n_t, n_p) if len(v.dims) == 2 else (n_t,)
+            chunks = (chunk_steps, n_p) if len(v.dims) == 2 else (chunk_steps,)
+            a = g.create_array(name, shape=shape, chunks=chunks, dtype=v.dtype, fill_value=v.fill)
+            a.attrs.update({**v.attrs, "_ARRAY_DIMENSIONS": list(v.dims)})
         names = np.array(sites.names)
         coords = {
             "time": (("time",), (grid.times - np.datetime64("1970-01-01", "ns")).astype(np.int64),
@@ -224,8 +210,8 @@ class PairsStore:
     def write(self, ch: PairChunk) -> None:
         """Write one chunk's region, then mark it done (a crash in between redoes it)."""
         g = self._group("r+")
-        for name in _VARIABLES:
-            g[name][ch.i0:ch.i1] = getattr(ch, name)
+        for name, v in VARIABLES.items():
+            g[name][ch.i0:ch.i1] = v.values(ch)
         g["chunk_done"][ch.i0 // int(g.attrs["chunk_steps"])] = True
 
     def finish(self) -> None:

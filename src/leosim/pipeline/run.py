@@ -122,8 +122,8 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
         if live is not None:  # a terminal that is not admitted carries nothing
             on = live[ch.i0:ch.i1]
             before = np.concatenate([live[ch.i0 - 1:ch.i0] if ch.i0 > 0 else on[:1], on[:-1]])
-            ch.rtt_ms = np.where(on, ch.rtt_ms, np.nan).astype(np.float32)
-            ch.length_km = np.where(on, ch.length_km, np.nan).astype(np.float32)
+            ch.rtt_s = np.where(on, ch.rtt_s, np.nan)
+            ch.length_m = np.where(on, ch.length_m, np.nan)
             ch.hops = np.where(on, ch.hops, 0).astype(ch.hops.dtype)
             ch.path_hash = np.where(on, ch.path_hash, 0).astype(ch.path_hash.dtype)
             # a path change while admitted on both steps, and every switch in or out of service
@@ -132,7 +132,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
             store.write(ch)
         else:
             writer.write(ch)
-        rtt[ch.i0:ch.i1] = ch.rtt_ms
+        rtt[ch.i0:ch.i1] = ch.rtt_s * 1e3  # the float32 ms the store holds
         changed[:] += np.count_nonzero(ch.path_changed, axis=0)
         written[0] += ch.i1 - ch.i0
         if progress:

@@ -160,11 +160,11 @@ def path_cmd(
     def sink(ch):
         for k in range(ch.i1 - ch.i0):
             i = ch.i0 + k
-            rtt = float(ch.rtt_ms[k, 0])
+            rtt = float(ch.rtt_s[k, 0]) * 1e3
             rows.append({
                 "t_s": round(float(grid.offsets_s[i]), 6),
                 "rtt_ms": None if not np.isfinite(rtt) else round(rtt, 4),
-                "length_km": None if not np.isfinite(rtt) else round(float(ch.length_km[k, 0]), 3),
+                "length_km": None if not np.isfinite(rtt) else round(float(ch.length_m[k, 0]) / 1e3, 3),
                 "hops": int(ch.hops[k, 0]),
                 "path": [net.node_name(n) for n in ch.paths[k][0]],
                 "time_utc": format_time(grid.times[i]),
