@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md, enforced: core maths never imports the engine or adapters."""
+"""The layering of docs/design.md, enforced: core maths never imports the engine or adapters."""
 
 from __future__ import annotations
 

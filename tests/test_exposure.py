@@ -33,7 +33,7 @@ C = 299_792_458.0
 def test_snr_anchor_of_design_md(km, snr_db):
     """0 dBW toward a 20 dBi sensor, 62.5 MHz, NF 5 dB, 14.25 GHz, free space."""
     snr = 0.0 + 20.0 - free_space_loss_db(km * 1e3, 14.25e9) - noise_power_dbw(62.5e6, 5.0)
-    # DESIGN.md rounds to ~0.5 dB (25.5, 11.5, 5.5, -4.05 exactly)
+    # docs/design.md rounds to ~0.5 dB (25.5, 11.5, 5.5, -4.05 exactly)
     assert float(snr) == pytest.approx(snr_db, abs=0.55)
 
 

@@ -72,18 +72,18 @@ __all__ = [
     "reconfiguration_starts",
 ]
 
-# ------------------------------------------------------------------ defaults (DESIGN.md)
-#: User beams per satellite: 16 (community estimates, DESIGN.md).
+# ------------------------------------------------------------------ defaults (docs/design.md)
+#: User beams per satellite: 16 (community estimates, docs/design.md).
 BEAMS_PER_SATELLITE = 16
-#: Forward capacity of one satellite: ~20 Gbps for v1.5 (community estimates, DESIGN.md).
+#: Forward capacity of one satellite: ~20 Gbps for v1.5 (community estimates, docs/design.md).
 SATELLITE_CAPACITY_BPS = 20e9
-#: V2 mini: ~100 Gbps down (community estimates and SpaceX ratios, DESIGN.md).
+#: V2 mini: ~100 Gbps down (community estimates and SpaceX ratios, docs/design.md).
 V2_MINI_CAPACITY_BPS = 100e9
-#: At most 8 co-frequency beams on one cell (community estimates, DESIGN.md).
+#: At most 8 co-frequency beams on one cell (community estimates, docs/design.md).
 MAX_BEAMS_PER_CELL = 8
-#: Laser link capacity, each direction (DESIGN.md).
+#: Laser link capacity, each direction (docs/design.md).
 LASER_CAPACITY_BPS = 100e9
-#: Starlink reconfigures every 15 s (Tanveer 2023; Mohan et al. 2024; DESIGN.md).
+#: Starlink reconfigures every 15 s (Tanveer 2023; Mohan et al. 2024; docs/design.md).
 INTERVAL_S = 15.0
 #: H3 resolution of demand cells: 5 (~253 km^2), the cells Starlink's telemetry names.
 DEFAULT_RESOLUTION = 5
@@ -303,12 +303,12 @@ class Payload:
 
     @classmethod
     def v1_5(cls) -> Payload:
-        """Starlink v1.5: 16 beams, ~20 Gbps (community estimates, DESIGN.md)."""
+        """Starlink v1.5: 16 beams, ~20 Gbps (community estimates, docs/design.md)."""
         return cls(BEAMS_PER_SATELLITE, SATELLITE_CAPACITY_BPS)
 
     @classmethod
     def v2_mini(cls) -> Payload:
-        """Starlink V2 mini: ~100 Gbps down (DESIGN.md); 16 beams (an assumption: unpublished)."""
+        """Starlink V2 mini: ~100 Gbps down (docs/design.md); 16 beams (an assumption: unpublished)."""
         return cls(BEAMS_PER_SATELLITE, V2_MINI_CAPACITY_BPS)
 
 

@@ -10,7 +10,7 @@ atmospheric loss of any number of links at once and returns a :class:`LinkResult
 Atmospheric losses come from ITU-R's models through the ``itur`` package (the
 ``capacity`` extra), cached per H3 cell and elevation knot by :class:`Atmosphere`.
 
-Two presets hold leosim's defaults (``../shared/DESIGN.md``), each number with a source
+Two presets hold leosim's defaults (``docs/design.md``), each number with a source
 or marked as an assumption: :meth:`LinkBudget.ku_user_downlink` (satellite to terminal)
 and :meth:`LinkBudget.ka_gateway_uplink` (gateway to satellite, the forward feeder link).
 """
@@ -86,7 +86,7 @@ def aperture_gain_dbi(diameter_m, frequency_hz, efficiency=0.6) -> np.ndarray:
 
     The default efficiency, 0.6, is an assumption. A 48 cm aperture needs 0.62 to give
     35.0 dBi at 14.25 GHz, the ~35 dBi of Starlink's terminal in SpaceX's FCC RF-exposure
-    analysis (``../shared/DESIGN.md``); the terminal preset uses that.
+    analysis (``docs/design.md``); the terminal preset uses that.
 
     >>> round(float(aperture_gain_dbi(0.48, 14.25e9, 0.62)), 1)
     35.0
@@ -267,7 +267,7 @@ QPSK 11/20      1.088581  1.45
 """)
 
 #: Aperture efficiency of the user terminal's 48 cm array: 0.62 makes its gain 35.0 dBi
-#: at 14.25 GHz, the ~35 dBi in SpaceX's FCC RF-exposure analysis (DESIGN.md).
+#: at 14.25 GHz, the ~35 dBi in SpaceX's FCC RF-exposure analysis (docs/design.md).
 TERMINAL_APERTURE_EFFICIENCY = 0.62
 TERMINAL_DIAMETER_M = 0.48
 
@@ -472,13 +472,13 @@ class LinkBudget:
         """Satellite to user terminal, Ku band: one 240 MHz channel per spot beam.
 
         ====================  ==============  ===========================================
-        frequency             11.7 GHz        centre of 10.7-12.7 GHz (FCC; DESIGN.md)
+        frequency             11.7 GHz        centre of 10.7-12.7 GHz (FCC; docs/design.md)
         channel               240 MHz         8 x 240 MHz channels (FCC; Humphreys et al. 2023)
         EIRP per beam         42 dBW          assumption: ~4 W into a ~36 dBi spot beam
         satellite scan        cos^1.2         assumption (flat array facing nadir)
         PFD mask              RR Art. 21      Table 21-4, 10.7-11.7 GHz (backs power off near zenith)
         terminal gain         33.3 dBi        48 cm aperture at 11.7 GHz, efficiency 0.62, which
-                                              gives 35.0 dBi at 14.25 GHz (FCC; DESIGN.md)
+                                              gives 35.0 dBi at 14.25 GHz (FCC; docs/design.md)
         terminal scan         cos^1.2         assumption (flat array facing zenith)
         noise figure          1.5 dB          assumption (Ku LNA and array losses)
         antenna temperature   30 K            assumption (ground pick-up), plus sky noise
@@ -507,10 +507,10 @@ class LinkBudget:
         """Gateway to satellite, Ka band (the forward feeder link), per gateway antenna.
 
         ====================  ==============  ===========================================
-        frequency             28.75 GHz       centre of 27.5-30.0 GHz (FCC; DESIGN.md)
-        carriers              5 x 480 MHz     480 MHz carriers (FCC; DESIGN.md); 5 fill the
+        frequency             28.75 GHz       centre of 27.5-30.0 GHz (FCC; docs/design.md)
+        carriers              5 x 480 MHz     480 MHz carriers (FCC; docs/design.md); 5 fill the
                                               2.5 GHz band once (assumption: one polarisation)
-        EIRP per carrier      60.5 dBW        FCC (DESIGN.md), from a steered dish (no scan loss)
+        EIRP per carrier      60.5 dBW        FCC (docs/design.md), from a steered dish (no scan loss)
         satellite gain        36.9 dBi        assumption: a 0.3 m steered dish, efficiency 0.6
         satellite scan        none            steered dish
         noise figure          2.5 dB          assumption

@@ -62,7 +62,7 @@ class Shell:
         return self.planes * self.sats_per_plane
 
 
-# Reference shells (see DESIGN.md). FCC filings give altitude, inclination, planes and
+# Reference shells (see docs/design.md). FCC filings give altitude, inclination, planes and
 # satellites per plane but not Walker's phasing F; F = 1 is our assumption.
 STARLINK_GEN1 = (
     Shell(550e3, 53.0, 72, 22, 1, "550km-53.0deg"),
