@@ -19,8 +19,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leosim.errors import ParameterError
+
 #: Elevation mask of terminals and gateways, degrees (FCC filings; 40 deg is the alternative).
 DEFAULT_MIN_ELEVATION_DEG = 25.0
+
+
+def check_elevation(value: float, what: str = "min elevation") -> float:
+    """``value`` when it is an elevation mask (0-90 deg), else a :class:`ParameterError`.
+
+    >>> check_elevation(95.0)
+    Traceback (most recent call last):
+    ...
+    leosim.errors.ParameterError: min elevation 95 deg is outside 0-90 deg; expected an elevation from 0 to 90
+    """
+    if not (0.0 <= value <= 90.0):
+        raise ParameterError(f"{what} {value:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+    return value
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,16 @@ class VisibilityRule:
 
     min_elevation_deg: float = DEFAULT_MIN_ELEVATION_DEG
     max_range_m: float | None = None
+
+    def __post_init__(self) -> None:
+        check_elevation(self.min_elevation_deg)
+        if self.max_range_m is not None and not (np.isfinite(self.max_range_m) and self.max_range_m > 0):
+            raise ParameterError(f"max range {self.max_range_m!r} m is not a positive length; expected metres > 0")
+
+    def sees(self, elevation_deg: np.ndarray, range_m: np.ndarray) -> np.ndarray:
+        """Whether a satellite at this elevation and slant range is visible (NaN: not)."""
+        margin = self.margin(np.sin(np.radians(elevation_deg)), range_m)
+        return np.nan_to_num(margin, nan=-1.0) >= 0
 
     def margin(self, sin_elevation: np.ndarray, range_m: np.ndarray) -> np.ndarray:
         """>= 0 exactly when visible; crosses zero continuously as a satellite sets."""

@@ -32,9 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from leosim.core.geodesy import destination_point
 from leosim.errors import ParameterError, PlaceError, require
 
 __all__ = [
+    "on_land",
+    "snap_to_land",
     "DISPUTED_CODES",
     "NO_COUNTRY",
     "country_cells",
@@ -490,3 +493,33 @@ def prepare_source(collection: dict) -> dict:
             raise ValueError(f"country {code} ({names[code]}): invalid geometry: {shapely.is_valid_reason(g)}")
         features.append({"type": "Feature", "properties": {"code": code, "name": names[code]}, "geometry": mapping(g)})
     return {"type": "FeatureCollection", "features": features}
+
+
+def on_land(sites, max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions for the operator's location check: a site whose own country is known
+    (GeoNames) but which the 1:50m Natural Earth coastline puts at sea (Bandar Abbas's or
+    Tromsø's centre) moves to the nearest point of its country within ``max_km``, so a
+    coastal city is not refused IN_OCEAN for the coarseness of the coastline. Other sites
+    stay where they are. ``leosim policy check`` and every scenario section use this."""
+    lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
+    lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
+    return snap_to_land(lat, lon, [s.country for s in sites], max_km)
+
+
+def snap_to_land(lat, lon, countries, max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`on_land` for points: each point the coastline puts at sea moves to the nearest
+    point of its own country (``countries``, one code or None per point) within ``max_km``."""
+    lat, lon = np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64)
+    where = country_of(lat, lon).reshape(-1) if len(lat) else np.zeros(0, dtype="<U4")
+    bearing = np.arange(0.0, 360.0, 15.0)
+    for n in np.flatnonzero(where == NO_COUNTRY):
+        own = countries[n]
+        if not own:
+            continue
+        for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
+            la, lo = destination_point(lat[n], lon[n], bearing, km * 1e3)
+            hit = np.flatnonzero(country_of(la, lo) == own)
+            if len(hit):
+                lat[n], lon[n] = la[hit[0]], lo[hit[0]]
+                break
+    return lat, lon

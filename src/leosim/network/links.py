@@ -18,6 +18,7 @@ from leosim.core.visibility import (
     DEFAULT_MIN_ELEVATION_DEG,
     SitePairs,
     VisibilityRule,
+    check_elevation,
     dense_geometry,
     visible_pairs,
     visible_throughout,
@@ -50,9 +51,7 @@ class LinkOptions:
 
     def __post_init__(self) -> None:
         for key in ("min_elevation_deg", "gateway_min_elevation_deg"):
-            v = getattr(self, key)
-            if not (0.0 <= v <= 90.0):
-                raise ParameterError(f"{key.replace('_deg', '')} {v:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+            check_elevation(getattr(self, key), key.replace("_deg", ""))
         for key in ("max_gsl_length_m", "max_isl_length_m"):
             v = getattr(self, key)
             if v is not None and not (np.isfinite(v) and v > 0):

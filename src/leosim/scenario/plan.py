@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from leosim.core.geodesy import destination_point, great_circle_m
+from leosim.core.geodesy import great_circle_m
 from leosim.core.time import TimeGrid, parse_time
 from leosim.errors import LeosimError, ScenarioError
+from leosim.ground.countries import on_land, snap_to_land
 from leosim.ground.geonames import continent_of
-from leosim.ground.places import resolve_place
+from leosim.ground.places import resolve_endpoint, resolve_place
 from leosim.ground.sites import GroundSegment, Site, SiteKind
 from leosim.network.builder import build_network
 from leosim.network.links import LinkOptions
@@ -192,13 +193,11 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
             kinds.append("to-pop")
 
     def endpoint(text: str) -> int:
-        server = text.lower().startswith("internet:")
-        name = text.split(":", 1)[1] if server else text
-        key = (f"internet:{name}" if server else name).lower()
+        key = text.lower()
         if key in index:
             return index[key]
-        site = resolve_place(name, kind=SiteKind.SERVER if server else SiteKind.TERMINAL)
-        if not server and site.name.lower() in index:
+        site = resolve_endpoint(text)
+        if site.kind is not SiteKind.SERVER and site.name.lower() in index:
             return index[site.name.lower()]
         index[key] = len(endpoints)
         endpoints.append(site)
@@ -226,38 +225,6 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
         if section.wanted(scn):
             plan.sections[section.name] = section.build(spec, plan)
     return plan
-
-
-def on_land(sites: list[Site], max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """Positions for the operator's location check: a site whose own country is known
-    (GeoNames) but which the 1:50m Natural Earth coastline puts at sea (Bandar Abbas's or
-    Tromsø's centre) moves to the nearest point of its country within ``max_km``, so a
-    coastal city is not refused IN_OCEAN for the coarseness of the coastline. Other sites
-    stay where they are. ``leosim policy check`` and every scenario section use this."""
-    lat = np.array([s.latitude_deg for s in sites], dtype=np.float64)
-    lon = np.array([s.longitude_deg for s in sites], dtype=np.float64)
-    return snap_to_land(lat, lon, [s.country for s in sites], max_km)
-
-
-def snap_to_land(lat, lon, countries, max_km: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`on_land` for points: each point the coastline puts at sea moves to the nearest
-    point of its own country (``countries``, one code or None per point) within ``max_km``."""
-    from leosim.ground.countries import NO_COUNTRY, country_of
-
-    lat, lon = np.array(lat, dtype=np.float64), np.array(lon, dtype=np.float64)
-    where = country_of(lat, lon).reshape(-1) if len(lat) else np.zeros(0, dtype="<U4")
-    bearing = np.arange(0.0, 360.0, 15.0)
-    for n in np.flatnonzero(where == NO_COUNTRY):
-        own = countries[n]
-        if not own:
-            continue
-        for km in (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, max_km):
-            la, lo = destination_point(lat[n], lon[n], bearing, km * 1e3)
-            hit = np.flatnonzero(country_of(la, lo) == own)
-            if len(hit):
-                lat[n], lon[n] = la[hit[0]], lo[hit[0]]
-                break
-    return lat, lon
 
 
 __all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land", "snap_to_land"]

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from leosim.apps.cli.common import ConstellationOpt, TleOpt, err, out
-from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG, check_elevation
 from leosim.errors import ParameterError, require
 
 
@@ -92,8 +92,7 @@ def capacity(
     for name, v in (("--demand", demand), ("--min-speed", min_speed), ("--people-per-terminal", people_per_terminal)):
         if not (np.isfinite(v) and v > 0):
             raise ParameterError(f"{name} {v:g} is not positive; expected a number > 0")
-    if not (0.0 <= min_elevation <= 90.0):
-        raise ParameterError(f"min elevation {min_elevation:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+    check_elevation(min_elevation)
     if terminals_file is None and region_res > 10:
         raise ParameterError(f"--region-res {region_res} is finer than a country's cells support; expected 0 to 10 with --country")
     if not 0.001 <= rain_exceedance <= 5:

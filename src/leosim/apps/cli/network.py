@@ -45,6 +45,7 @@ from leosim.apps.cli.common import (
     time_grid,
 )
 from leosim.core.time import format_time, parse_time
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG, VisibilityRule
 from leosim.errors import ParameterError
 
 
@@ -79,7 +80,7 @@ def constellation_cmd(
 def visible_cmd(
     site: Annotated[str, typer.Option("--site", help="Place: a city ('Kyiv'), 'LAT,LON' in degrees, or a gateway/PoP name.")],
     at: Annotated[str | None, typer.Option("--at", help="ISO 8601 UTC time; default: the element-set epoch.")] = None,
-    min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask, degrees (0-90).")] = 25.0,
+    min_elevation: Annotated[float, typer.Option("--min-elevation", help="Elevation mask, degrees (0-90).")] = DEFAULT_MIN_ELEVATION_DEG,
     constellation: ConstellationOpt = None,
     tle: TleOpt = None,
     format: FormatOpt = Fmt.table,
@@ -88,14 +89,13 @@ def visible_cmd(
     from leosim.core.geodesy import look_angles
     from leosim.ground.places import resolve_place
 
-    if not (0.0 <= min_elevation <= 90.0):
-        raise ParameterError(f"min elevation {min_elevation:g} deg is outside 0-90 deg; expected an elevation from 0 to 90")
+    rule = VisibilityRule(min_elevation)
     c = load_constellation(constellation, tle)
     place = resolve_place(site)
     t = parse_time(at) if at else c.epoch
     pos = c.positions(np.array([t]))[0]
     el, az, rng = look_angles(place.latitude_deg, place.longitude_deg, place.altitude_m, pos)
-    idx = np.flatnonzero(np.nan_to_num(el, nan=-90) >= min_elevation)
+    idx = np.flatnonzero(rule.sees(el, rng))
     idx = idx[np.argsort(-el[idx])]
     rows = [
         {

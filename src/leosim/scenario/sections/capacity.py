@@ -109,7 +109,7 @@ class CapacitySection:
         admitted = None
         adm = upstream.get("admission")
         if adm is not None:  # the operator serves a cell only while it admits terminals at its centre (on land)
-            from leosim.scenario.plan import snap_to_land
+            from leosim.ground.countries import snap_to_land
 
             lat, lon = snap_to_land(dem.latitude_deg, dem.longitude_deg, [dem.country] * dem.n_cells)
             codes = adm.data.admit(lat, lon, starts)

@@ -1,0 +1,62 @@
+"""core/registry: named parts with parameters (attachment policies, routing modes, sensor
+layouts), read from the same ``name:key=value`` text in the CLI and in scenarios."""
+
+from __future__ import annotations
+
+import pytest
+
+from leosim.core.registry import Param, Registry, number, whole
+from leosim.errors import ParameterError
+
+
+class LayoutError(ParameterError):
+    pass
+
+
+def make_registry() -> Registry:
+    r = Registry("sensor layout", LayoutError)
+    r.register("ring", lambda n, radius_km, height_m: ("ring", n, radius_km, height_m),
+               (Param("n", whole, help="sensors"), Param("radius_km", number, help="km"),
+                Param("height_m", number, 10.0, "m")), help="a circle")
+    return r
+
+
+def test_positional_and_named_parameters_give_the_same_part():
+    r = make_registry()
+    assert r.make("ring:6:3") == r.make("ring:n=6,radius_km=3") == ("ring", 6, 3.0, 10.0)
+    assert r.make("RING:n=6,radius-km=3,height_m=30") == ("ring", 6, 3.0, 30.0)
+    assert r.entry("ring").usage() == "ring:n=...,radius_km=...,height_m=10"
+
+
+@pytest.mark.parametrize(
+    "spec, needle",
+    [
+        ("star:6", "unknown sensor layout 'star'; expected one of: ring"),
+        ("ring:6", "parameter 'radius_km' is missing"),
+        ("ring:n=6,radius_km=3,colour=red", "unknown parameter 'colour'"),
+        ("ring:n=6,n=7,radius_km=3", "given twice"),
+        ("ring:6:3:10:4", "4 values for 3 parameters"),
+        ("ring:six:3", "n = 'six' is not valid"),
+    ],
+)
+def test_bad_specs_raise_the_registrys_own_error_with_the_text_received(spec, needle):
+    with pytest.raises(LayoutError) as e:
+        make_registry().make(spec)
+    assert needle in str(e.value)
+
+
+def test_registering_a_name_twice_is_a_programming_error():
+    r = make_registry()
+    with pytest.raises(ValueError):
+        r.register("ring", lambda: None)
+
+
+def test_the_real_registries_list_their_parts_with_parameters():
+    from leosim.models.exposure import SENSOR_LAYOUTS
+    from leosim.network.attachment import POLICIES
+    from leosim.network.modes import MODES
+
+    assert {"free", "max-elevation", "longest-visible", "scheduled"} <= set(POLICIES.names)
+    assert {"isl", "bent-pipe", "hybrid"} <= set(MODES.names)
+    assert {"ring", "grid", "drone"} <= set(SENSOR_LAYOUTS.names)
+    assert "interval" in POLICIES.entry("scheduled").usage()
