@@ -13,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -170,8 +171,6 @@ def register(app: typer.Typer) -> None:
                 p = link.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
                 samples, iperf = [], []
                 # the link lasts --duration: then COMMAND gets SIGINT (ping prints its summary), SIGKILL 5 s later
-                import threading
-
                 stopper = threading.Timer(max(0.0, link.t0 + dur_s - time.monotonic()), _stop_command, (p,))
                 stopper.daemon = True
                 stopper.start()
@@ -190,10 +189,11 @@ def register(app: typer.Typer) -> None:
                         if m:
                             iperf.append((m.group(3), float(m.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]))
                     code = p.wait()
-                    stopper.cancel()
                 except KeyboardInterrupt:
                     _stop_command(p)
                     raise
+                finally:
+                    stopper.cancel()  # no timer thread left behind on any way out
         except KeyboardInterrupt:
             # the link is gone (the with block closed it); exit here: typer would turn this into a
             # return value that the entry point ignores
