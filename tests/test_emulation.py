@@ -228,39 +228,67 @@ def test_cleanup_removes_leftovers(clean):
     assert "removed 1 leftovers: namespaces: leosim-leftover-c" in p.stdout
 
 
+def _realtime_minus_monotonic() -> float:
+    """CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few paired readings."""
+    best = None
+    for _ in range(20):
+        a = time.monotonic()
+        r = time.time()
+        b = time.monotonic()
+        if best is None or b - a < best[0]:
+            best = (b - a, r - (a + b) / 2)
+    return best[1]
+
+
+def ping_errors_ms(s: EmulationSchedule, tag: str = "t4", count: int = 56) -> tuple[np.ndarray, set, dict]:
+    """Measured minus target RTT (ms) of iputils ping replies through the userspace delay line.
+
+    The target of a reply is the forward delay when it was sent plus the return delay when it
+    reached the server. ping -D stamps a reply when it prints it, after ping woke up for it:
+    the send time (stamp - RTT) it gives is late by that wake-up (a few ms at most on a busy
+    machine), never early. So the target is any of those of the send times in
+    [estimate - 15 ms, estimate]: away from the step change one value, at it the one closest
+    to the measured RTT. Returns the errors, the targets seen (s) and the link's statistics.
+    """
+    from leosim.netemu import EmulatedLink, UserspaceBackend
+
+    with EmulatedLink(s, backend=UserspaceBackend(), tag=tag) as link:
+        t0_real = link.t0 + _realtime_minus_monotonic()
+        time.sleep(max(0.0, link.t0 - time.monotonic()))
+        p = link.popen(["ping", "-D", "-n", "-i", "0.05", "-c", str(count), link.server_ip],
+                       stdout=subprocess.PIPE, text=True)
+        out, _ = p.communicate()
+    rows = [(float(m.group(1)), float(m.group(2)) / 1e3)
+            for m in re.finditer(r"\[([0-9.]+)\].*time=([0-9.]+) ms", out)]
+    assert len(rows) >= 0.7 * count, out
+    errs, seen = [], set()
+    back = np.arange(0.0, 0.0151, 0.0001)
+    for recv, rtt in rows:
+        sent = recv - rtt - t0_real - back
+        i = s.index(sent)
+        targets = s.delay_fwd_s[i] + s.delay_rev_s[s.index(sent + s.delay_fwd_s[i])]
+        target = targets[np.argmin(np.abs(rtt - targets))]
+        seen.add(round(float(target), 3))
+        errs.append((rtt - target) * 1e3)
+    return np.array(errs), seen, link.stats
+
+
 @needs_root
 @flaky
 def test_ping_follows_the_target_rtt_across_a_step_change(clean):
     """iputils ping through the userspace delay line follows a 20 -> 60 ms step within 2 ms."""
-    from leosim.netemu import EmulatedLink, UserspaceBackend
-
     s = EmulationSchedule.from_rtt([0.0, 1.5], [0.020, 0.060], duration_s=3.0, model=LossModel.none())
-    with EmulatedLink(s, backend=UserspaceBackend(), tag="t4") as link:
-        time.sleep(max(0.0, link.t0 - time.monotonic()))
-        p = link.popen(["ping", "-D", "-n", "-i", "0.05", "-c", "56", link.server_ip],
-                       stdout=subprocess.PIPE, text=True)
-        out, _ = p.communicate()
-        t0_real = time.time() - (time.monotonic() - link.t0)
-    rows = [(float(m.group(1)), float(m.group(2)) / 1e3)
-            for m in re.finditer(r"\[([0-9.]+)\].*time=([0-9.]+) ms", out)]
-    assert len(rows) >= 40, out
-    errs, seen = [], set()
-    for recv, rtt in rows:
-        sent = recv - rtt - t0_real
-        i = s.index(sent)
-        j = s.index(sent + s.delay_fwd_s[i])
-        target = s.delay_fwd_s[i] + s.delay_rev_s[j]
-        seen.add(round(target, 3))
-        errs.append((rtt - target) * 1e3)
-    errs = np.array(errs)
+    errs, seen, stats = ping_errors_ms(s)
     assert {0.02, 0.06} <= seen  # both steps and the step change were measured
-    # the issue's +-2 ms, held by at least 95% of replies and by the median with room to
-    # spare; a reply delayed by a scheduling hiccup of this shared 2-core machine may miss
-    # it, but none may be off by more than 10 ms (a 10% delay error fails the 60 ms step)
+    # The delay line releases on time (it polls through its own wake-up latency): the errors
+    # are the kernel's path and the one wake-up on each request's arrival, typically +0.1 to
+    # +0.3 ms (ping prints 0.1 ms). The issue's +-2 ms is held by at least 95% of replies:
+    # the host of this shared 2-vCPU VM now and then stalls a vCPU for milliseconds; none
+    # may be off by more than 10 ms (a 10% delay error fails the 60 ms step).
     within = np.abs(errs) <= 2.0
-    msg = f"errors ms: {np.round(errs, 2).tolist()}"
+    msg = f"errors ms: {np.round(errs, 2).tolist()}; link: {stats}"
     assert within.mean() >= 0.95, msg
-    assert np.median(np.abs(errs)) <= 1.0, msg
+    assert abs(np.median(errs)) <= 0.5 and np.median(np.abs(errs)) <= 0.5, msg
     assert np.all(np.abs(errs) <= 10.0), msg
 
 

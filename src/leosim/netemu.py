@@ -513,6 +513,18 @@ class EmulatedLink:
 
 
 # ---------------------------------------------------------------- link process
+# The delay line's timing. Waking a process that sleeps in select() takes a halted vCPU of
+# the 2-core development VM about 0.05-0.2 ms, now and then milliseconds (docs/emulation.md).
+# Sleeping until a packet is due would add that to every release (twice per round trip), so
+# the line sleeps until ``lead`` before the due time and polls for the rest; ``lead`` follows
+# the wake-up latency the process measures on itself (LEAD_FACTOR times its recent peak,
+# within LEAD_MIN_S..LEAD_MAX_S). After it reads or writes a packet it keeps polling for
+# POLL_AFTER_S, so what that packet provokes (an echo reply, an ACK) is read without a
+# wake-up. Polling is capped at SPIN_SHARE of one CPU, in bursts of at most SPIN_BURST_S;
+# beyond that the line sleeps instead (and releases late by a wake-up, as without polling).
+LEAD_MIN_S, LEAD_MAX_S, LEAD_FACTOR = 0.0003, 0.001, 3.0
+POLL_AFTER_S = 0.0003
+SPIN_SHARE, SPIN_BURST_S = 0.25, 0.02
 CHECK_S = 0.5  # how often the link process looks at its parent when nothing else wakes it
 TERM_GRACE_S = 1.0  # after a SIGTERM, how long it waits to see whether its parent dies too
 
@@ -533,37 +545,72 @@ def _delay_line(fd_c: int, fd_s: int, s: dict, dropper: Dropper, t0: float, stat
     delays = {fd_c: fwd, fd_s: rev}
     last = {fd_c: 0.0, fd_s: 0.0}
     mono, read, write, sel = time.monotonic, os.read, os.write, select.select
+    share, burst, poll_s, lead_min, lead_max = SPIN_SHARE, SPIN_BURST_S, POLL_AFTER_S, LEAD_MIN_S, LEAD_MAX_S
     fds = [fd_c, fd_s, *control]
     fwd_n = drop_n = 0
-    late_sum = late_max = 0.0
-    check_at = mono() + CHECK_S
+    late_sum = late_max = spun = 0.0
+    wake = LEAD_MIN_S / LEAD_FACTOR  # recent peak of the measured wake-up latency
+    lead = LEAD_MIN_S
+    budget = SPIN_BURST_S  # seconds of polling allowed now
+    prev = mono()
+    check_at = prev + CHECK_S
+    poll_until = 0.0
+    polled = False
+    inf = float("inf")
     try:
         while True:
             now = mono()
-            wait = check_at - now
+            dt = now - prev
+            prev = now
+            if polled:
+                spun += dt
+                budget -= dt * (1.0 - share)
+            else:
+                budget += dt * share
+                if budget > burst:
+                    budget = burst
+            nxt = inf
             for fd in (fd_c, fd_s):
                 q = queues[fd]
-                o = out[fd]
-                while q and q[0][0] <= now:
-                    due, pkt = q.popleft()
-                    late = now - due
-                    late_sum += late
-                    if late > late_max:
-                        late_max = late
-                    try:
-                        write(o, pkt)
-                        fwd_n += 1
-                    except OSError:
-                        drop_n += 1
-                if q:
-                    wait = min(wait, q[0][0] - now)
+                if q and q[0][0] <= now:
+                    o = out[fd]
+                    while q and q[0][0] <= now:
+                        due, pkt = q.popleft()
+                        late = now - due
+                        late_sum += late
+                        if late > late_max:
+                            late_max = late
+                        try:
+                            write(o, pkt)
+                            fwd_n += 1
+                        except OSError:
+                            drop_n += 1
+                    poll_until = now + poll_s
+                if q and q[0][0] < nxt:
+                    nxt = q[0][0]
             if now >= check_at:
                 check_at = now + CHECK_S
                 if not keep_going():
                     return
-            r = sel(fds, (), (), max(wait, 0.0))[0]
-            if not r:
-                continue
+            if budget > 0.0 and (now < poll_until or nxt - now <= lead):
+                polled = True
+                r = sel(fds, (), (), 0.0)[0]
+                if not r:
+                    continue
+            else:
+                polled = False
+                wait = (nxt - lead if budget > 0.0 else nxt) - now
+                if wait > check_at - now:
+                    wait = check_at - now
+                if wait < 0.0:
+                    wait = 0.0
+                r = sel(fds, (), (), wait)[0]
+                if not r:
+                    if wait > 0.0:  # measure how late this process wakes up
+                        w = mono() - now - wait
+                        wake = w if w > wake else wake + 0.05 * (w - wake)
+                        lead = min(lead_max, max(lead_min, LEAD_FACTOR * wake))
+                    continue
             now = mono()
             t = now - t0
             i = int(t / step)
@@ -589,8 +636,10 @@ def _delay_line(fd_c: int, fd_s: int, s: dict, dropper: Dropper, t0: float, stat
                     lt = due
                     q.append((due, pkt))
                 last[fd] = lt
+            poll_until = now + poll_s
     finally:
-        stats.update(forwarded=fwd_n, dropped=drop_n, late_mean_s=late_sum / max(fwd_n, 1), late_max_s=late_max)
+        stats.update(forwarded=fwd_n, dropped=drop_n, late_mean_s=late_sum / max(fwd_n, 1), late_max_s=late_max,
+                     polled_s=spun, lead_s=lead)
 
 
 def _netem_loop(ifs: list[tuple[str, str]], s: dict, t0: float, control: tuple[int, ...], keep_going) -> None:
