@@ -171,8 +171,14 @@ def test_namespaces_are_removed_after_use_and_after_an_exception(clean):
 def _start_cli_run(tmp_path, **kw):
     trace = tmp_path / "trace.csv"
     trace.write_text("t_s,rtt_ms\n0,20\n")
-    p = subprocess.Popen([*LEOSIM, "emulate", "--trace", str(trace), "--duration", "60s", "--", "sleep", "30"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    # a runner started in the background (cmd &) hands SIGINT down ignored, and an ignored
+    # signal stays ignored across exec: give the CLI a live one (a handler resets to default)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        p = subprocess.Popen([*LEOSIM, "emulate", "--trace", str(trace), "--duration", "60s", "--", "sleep", "30"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    finally:
+        signal.signal(signal.SIGINT, old)
     lines = []
     while not (lines and lines[-1].startswith("client leosim-")):  # printed once the link is up
         lines.append(p.stderr.readline())
