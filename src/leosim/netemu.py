@@ -17,11 +17,12 @@ pid changing, checked on ``PR_SET_PDEATHSIG``) and then kills what runs in the n
 and removes them before it exits. :func:`cleanup_leftovers` removes anything named
 ``leosim-*`` that a crash left behind.
 
-Nothing here forks a Python process: work inside a namespace (creating it, configuring it,
-opening a TUN device, starting a program there) runs in a short-lived thread that enters
-the namespace (``setns`` and ``unshare`` change only the calling thread), and programs are
-started by ``subprocess`` without ``preexec_fn``, so no Python code runs between fork and
-exec while another thread may hold a lock.
+The process that uses an :class:`EmulatedLink` never forks a Python process: work inside a
+namespace (creating it, configuring it, opening a TUN device, starting a program there) runs
+in a short-lived thread that enters the namespace (``setns`` and ``unshare`` change only the
+calling thread), and programs are started by ``subprocess`` without ``preexec_fn``, so no
+Python code runs between fork and exec while another thread may hold a lock or a signal may
+arrive. (Only the netem backend's link process, single-threaded, lets pyroute2 fork.)
 """
 
 from __future__ import annotations
@@ -344,6 +345,7 @@ def _netem_available() -> tuple[bool, str]:
     """Try a netem qdisc on a dummy device in a throwaway namespace."""
     pr = _pyroute2()
     name = f"{PREFIX}{os.getpid()}-probe"
+
     def probe():
         with pr.IPRoute() as ns:
             ns.link("add", ifname="leosim-probe", kind="dummy")
