@@ -91,7 +91,6 @@ def _cli(*args, as_nobody=False, timeout=120):
         (["--src", "Tehran", "--dst", "Frankfurt"], "error: no COMMAND given; expected: leosim emulate --src A --dst B -- COMMAND ..."),
     ],
 )
-@pytest.mark.flaky(reruns=2, reruns_delay=1)  # see the note at `flaky` below
 def test_bad_input_is_one_line_exit_1(args, message):
     p = _cli("emulate", *args)
     assert p.returncode == 1, p.stderr
@@ -130,11 +129,6 @@ def _why_not_root() -> str | None:
 
 
 needs_root = pytest.mark.skipif(_why_not_root() is not None, reason=_why_not_root() or "")
-# Real processes, namespaces and timing on a shared 2-core machine: about one run in seven
-# a killed parent's link process has not finished its cleanup in time, or a child prints
-# interpreter-shutdown noise. Known and documented (docs/emulation.md); retried, not hidden:
-# a test that fails three times in a row still fails.
-flaky = pytest.mark.flaky(reruns=2, reruns_delay=1)
 
 
 def _state():
@@ -163,7 +157,6 @@ def _flat(rtt_s, duration_s):
 
 
 @needs_root
-@flaky
 def test_namespaces_are_removed_after_use_and_after_an_exception(clean):
     from leosim.apps.netemu import EmulatedLink, list_leftovers
 
@@ -178,8 +171,14 @@ def test_namespaces_are_removed_after_use_and_after_an_exception(clean):
 def _start_cli_run(tmp_path, **kw):
     trace = tmp_path / "trace.csv"
     trace.write_text("t_s,rtt_ms\n0,20\n")
-    p = subprocess.Popen([*LEOSIM, "emulate", "--trace", str(trace), "--duration", "60s", "--", "sleep", "30"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    # a runner started in the background (cmd &) hands SIGINT down ignored, and an ignored
+    # signal stays ignored across exec: give the CLI a live one (a handler resets to default)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        p = subprocess.Popen([*LEOSIM, "emulate", "--trace", str(trace), "--duration", "60s", "--", "sleep", "30"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    finally:
+        signal.signal(signal.SIGINT, old)
     lines = []
     while not (lines and lines[-1].startswith("client leosim-")):  # printed once the link is up
         lines.append(p.stderr.readline())
@@ -188,36 +187,34 @@ def _start_cli_run(tmp_path, **kw):
     return p
 
 
-def _wait_gone(seconds=8.0):
-    deadline = time.monotonic() + seconds
-    while _state() != ([], []) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 @needs_root
-@flaky
-def test_a_killed_parent_leaves_nothing_behind(clean, tmp_path):
-    """SIGKILL to 'leosim emulate' (which has threads): its link process removes everything."""
+@pytest.mark.parametrize("after_s", [0.0, 0.5])
+def test_a_killed_parent_leaves_nothing_behind(clean, tmp_path, after_s):
+    """SIGKILL to 'leosim emulate' (which has threads), as the link comes up or once the command
+    runs: its link process removes everything at once, before it exits."""
     p = _start_cli_run(tmp_path)
+    time.sleep(after_s)
+    t = time.monotonic()
     p.kill()
-    p.communicate()
-    _wait_gone()
+    _, err = p.communicate(timeout=20)  # returns when the link process, which shares its stderr, has exited
+    waited = time.monotonic() - t
+    assert _state() == ([], []), f"namespaces or links left {waited:.2f} s after the kill"
+    assert waited < 3.0, f"cleanup took {waited:.2f} s"  # typically 0.1-0.2 s
+    assert "Traceback" not in err and "Exception ignored" not in err, err
     # clean (the fixture) checks namespaces, links and link processes are all gone
 
 
 @needs_root
-@flaky
 def test_ctrl_c_stops_the_run_and_removes_everything(clean, tmp_path):
     p = _start_cli_run(tmp_path, start_new_session=True)
     os.killpg(p.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
     _, err = p.communicate(timeout=20)
     assert p.returncode == 130, err
     assert err.rstrip().endswith("interrupted; removed namespaces and link"), err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
 @needs_root
-@flaky
 def test_cleanup_removes_leftovers(clean):
     from pyroute2 import netns
 
@@ -227,44 +224,70 @@ def test_cleanup_removes_leftovers(clean):
     assert "removed 1 leftovers: namespaces: leosim-leftover-c" in p.stdout
 
 
-@needs_root
-@flaky
-def test_ping_follows_the_target_rtt_across_a_step_change(clean):
-    """iputils ping through the userspace delay line follows a 20 -> 60 ms step within 2 ms."""
+def _realtime_minus_monotonic() -> float:
+    """CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few paired readings."""
+    best = None
+    for _ in range(20):
+        a = time.monotonic()
+        r = time.time()
+        b = time.monotonic()
+        if best is None or b - a < best[0]:
+            best = (b - a, r - (a + b) / 2)
+    return best[1]
+
+
+def ping_errors_ms(s: EmulationSchedule, tag: str = "t4", count: int = 56) -> tuple[np.ndarray, set, dict]:
+    """Measured minus target RTT (ms) of iputils ping replies through the userspace delay line.
+
+    The target of a reply is the forward delay when it was sent plus the return delay when it
+    reached the server. ping -D stamps a reply when it prints it, after ping woke up for it:
+    the send time (stamp - RTT) it gives is late by that wake-up (a few ms at most on a busy
+    machine), never early. So the target is any of those of the send times in
+    [estimate - 15 ms, estimate]: away from the step change one value, at it the one closest
+    to the measured RTT. Returns the errors, the targets seen (s) and the link's statistics.
+    """
     from leosim.apps.netemu import EmulatedLink, UserspaceBackend
 
-    s = EmulationSchedule.from_rtt([0.0, 1.5], [0.020, 0.060], duration_s=3.0, model=LossModel.none())
-    with EmulatedLink(s, backend=UserspaceBackend(), tag="t4") as link:
+    with EmulatedLink(s, backend=UserspaceBackend(), tag=tag) as link:
+        t0_real = link.t0 + _realtime_minus_monotonic()
         time.sleep(max(0.0, link.t0 - time.monotonic()))
-        p = link.popen(["ping", "-D", "-n", "-i", "0.05", "-c", "56", link.server_ip],
+        p = link.popen(["ping", "-D", "-n", "-i", "0.05", "-c", str(count), link.server_ip],
                        stdout=subprocess.PIPE, text=True)
         out, _ = p.communicate()
-        t0_real = time.time() - (time.monotonic() - link.t0)
     rows = [(float(m.group(1)), float(m.group(2)) / 1e3)
             for m in re.finditer(r"\[([0-9.]+)\].*time=([0-9.]+) ms", out)]
-    assert len(rows) >= 40, out
+    assert len(rows) >= 0.7 * count, out
     errs, seen = [], set()
+    back = np.arange(0.0, 0.0151, 0.0001)
     for recv, rtt in rows:
-        sent = recv - rtt - t0_real
+        sent = recv - rtt - t0_real - back
         i = s.index(sent)
-        j = s.index(sent + s.delay_fwd_s[i])
-        target = s.delay_fwd_s[i] + s.delay_rev_s[j]
-        seen.add(round(target, 3))
+        targets = s.delay_fwd_s[i] + s.delay_rev_s[s.index(sent + s.delay_fwd_s[i])]
+        target = targets[np.argmin(np.abs(rtt - targets))]
+        seen.add(round(float(target), 3))
         errs.append((rtt - target) * 1e3)
-    errs = np.array(errs)
+    return np.array(errs), seen, link.stats
+
+
+@needs_root
+def test_ping_follows_the_target_rtt_across_a_step_change(clean):
+    """iputils ping through the userspace delay line follows a 20 -> 60 ms step within 2 ms."""
+    s = EmulationSchedule.from_rtt([0.0, 1.5], [0.020, 0.060], duration_s=3.0, model=LossModel.none())
+    errs, seen, stats = ping_errors_ms(s)
     assert {0.02, 0.06} <= seen  # both steps and the step change were measured
-    # the issue's +-2 ms, held by at least 95% of replies and by the median with room to
-    # spare; a reply delayed by a scheduling hiccup of this shared 2-core machine may miss
-    # it, but none may be off by more than 10 ms (a 10% delay error fails the 60 ms step)
+    # The delay line releases on time (it polls through its own wake-up latency): the errors
+    # are the kernel's path and the one wake-up on each request's arrival, typically +0.1 to
+    # +0.3 ms (ping prints 0.1 ms). The issue's +-2 ms is held by at least 95% of replies:
+    # the host of this shared 2-vCPU VM now and then stalls a vCPU for milliseconds; none
+    # may be off by more than 10 ms (a 10% delay error fails the 60 ms step).
     within = np.abs(errs) <= 2.0
-    msg = f"errors ms: {np.round(errs, 2).tolist()}"
+    msg = f"errors ms: {np.round(errs, 2).tolist()}; link: {stats}"
     assert within.mean() >= 0.95, msg
-    assert np.median(np.abs(errs)) <= 1.0, msg
+    assert abs(np.median(errs)) <= 0.5 and np.median(np.abs(errs)) <= 0.5, msg
     assert np.all(np.abs(errs) <= 10.0), msg
 
 
 @needs_root
-@flaky
 def test_iperf3_tcp_throughput_respects_the_rate_limit(clean):
     from leosim.apps.netemu import EmulatedLink
 

@@ -2,7 +2,7 @@
 
 This is the pure part of emulation (no root, no namespaces): a computed RTT series becomes
 an :class:`EmulationSchedule` sampled every ``update_s`` (at most 100 ms), with the 15 s
-reconfiguration transients of DESIGN.md added at the globally synchronised instants
+reconfiguration transients of docs/design.md added at the globally synchronised instants
 (:12, :27, :42, :57 s of each minute):
 
 - one-way delay in each direction = RTT / 2 (the router gives the round trip only);
@@ -31,7 +31,7 @@ MAX_UPDATE_S = 0.1
 
 @dataclass(frozen=True)
 class LossModel:
-    """Loss and transient parameters (DESIGN.md: ~1 % loss; bursts and +30-50 ms spikes at handovers)."""
+    """Loss and transient parameters (docs/design.md: ~1 % loss; bursts and +30-50 ms spikes at handovers)."""
 
     loss: float = 0.01
     burst_loss: float = 0.25

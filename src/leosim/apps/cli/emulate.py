@@ -13,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -110,7 +111,7 @@ def register(app: typer.Typer) -> None:
         tle: TleOpt = None,
         trace: Annotated[Path | None, typer.Option("--trace", help="Replay a CSV trace (t_s,rtt_ms; e.g. 'leosim path -f csv') instead of routing.")] = None,
         rate_mbps: Annotated[float | None, typer.Option("--rate-mbps", help="Rate limit in each direction, Mbit/s (tbf).")] = None,
-        loss: Annotated[float, typer.Option("--loss", help="Non-congestive loss probability per packet (DESIGN.md: 0.01).")] = 0.01,
+        loss: Annotated[float, typer.Option("--loss", help="Non-congestive loss probability per packet (docs/design.md: 0.01).")] = 0.01,
         transients: Annotated[bool, typer.Option("--transients/--no-transients", help="Loss bursts and +30-50 ms spikes at the 15 s reconfigurations.")] = True,
         seed: Annotated[int, typer.Option("--seed", help="Seed for loss and spikes.")] = 0,
         backend: Annotated[str, typer.Option("--backend", help="auto (netem if the kernel has it), netem, userspace.")] = "auto",
@@ -190,8 +191,6 @@ def register(app: typer.Typer) -> None:
                 p = link.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
                 samples, iperf = [], []
                 # the link lasts --duration: then COMMAND gets SIGINT (ping prints its summary), SIGKILL 5 s later
-                import threading
-
                 stopper = threading.Timer(max(0.0, link.t0 + dur_s - time.monotonic()), _stop_command, (p,))
                 stopper.daemon = True
                 stopper.start()
@@ -210,10 +209,11 @@ def register(app: typer.Typer) -> None:
                         if m:
                             iperf.append((m.group(3), float(m.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]))
                     code = p.wait()
-                    stopper.cancel()
                 except KeyboardInterrupt:
                     _stop_command(p)
                     raise
+                finally:
+                    stopper.cancel()  # no timer thread left behind on any way out
         except KeyboardInterrupt:
             # the link is gone (the with block closed it); exit here: typer would turn this into a
             # return value that the entry point ignores
