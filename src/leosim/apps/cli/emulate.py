@@ -22,7 +22,9 @@ import numpy as np
 import typer
 
 from leosim.core.time import parse_duration
+from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG
 from leosim.errors import ParameterError
+from leosim.ground.places import resolve_endpoint
 
 PING_RE = re.compile(r"time[=<]([0-9.]+) ?ms")
 IPERF_RE = re.compile(r"([0-9.]+) ([KMG]?)bits/sec.*?(sender|receiver)")
@@ -44,20 +46,6 @@ def _trace_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
         except ValueError:
             raise ParameterError(f"{path}:{line}: {row!r} is not numeric; expected t_s,rtt_ms numbers") from None
     return np.array(t), np.array(r)
-
-
-def _endpoint(text: str):
-    """A place as 'leosim path' reads it ('internet:' prefix: a server behind a PoP)."""
-    from dataclasses import replace
-
-    from leosim.ground.places import resolve_place
-    from leosim.ground.sites import SiteKind
-
-    kind = SiteKind.TERMINAL
-    if text.lower().startswith("internet:"):
-        text, kind = text.split(":", 1)[1], SiteKind.SERVER
-    s = resolve_place(text, None, kind=kind)
-    return replace(s, kind=SiteKind.SERVER) if kind is SiteKind.SERVER else s
 
 
 def _route(a, b, start, duration, step, routing, attach, min_elevation, constellation, tle):
@@ -156,7 +144,7 @@ def register(app: typer.Typer) -> None:
 
             check_durations(duration, step)
             check_choices(routing, attach)
-            a, b = _endpoint(src), _endpoint(dst)
+            a, b = resolve_endpoint(src), resolve_endpoint(dst)
         require_root()
         model = LossModel(loss=loss, handovers=transients) if transients else LossModel(loss=loss, burst_loss=0.0, handovers=False)
         if trace is not None:
@@ -165,7 +153,7 @@ def register(app: typer.Typer) -> None:
         else:
             err.print("routing ...")
             t_s, rtt_s, start_unix, label = _route(a, b, start, duration, step, routing, attach,
-                                                  25.0 if min_elevation is None else min_elevation, constellation, tle)
+                                                  DEFAULT_MIN_ELEVATION_DEG if min_elevation is None else min_elevation, constellation, tle)
         sched = EmulationSchedule.from_rtt(t_s, rtt_s, duration_s=dur_s, start_unix_s=start_unix, model=model, seed=seed)
         be, why = choose_backend(backend)
         err.print(f"backend: {why}")
