@@ -145,3 +145,63 @@ class TimeGrid:
             (i, min(i + chunk_steps, self.n_steps))
             for i in range(0, self.n_steps, chunk_steps)
         ]
+
+
+# ----------------------------------------------------------------- the 15 s schedule
+#: Starlink re-plans every terminal's serving satellite every 15 s, at :12, :27, :42 and
+#: :57 s past each minute of UTC (Tanveer et al. 2023; Mohan et al., WWW 2024). Attachment,
+#: cross-shell laser links, capacity intervals and emulation transients all use this.
+RECONFIGURATION_INTERVAL_S = 15.0
+RECONFIGURATION_PHASE_S = 12.0
+
+
+def reconfiguration_start(
+    t_unix_s: float | np.ndarray,
+    interval_s: float = RECONFIGURATION_INTERVAL_S,
+    phase_s: float = RECONFIGURATION_PHASE_S,
+) -> float | np.ndarray:
+    """Start (unix s) of the reconfiguration interval that contains ``t_unix_s``.
+
+    >>> reconfiguration_start(30.0), reconfiguration_start(27.0)
+    (27.0, 27.0)
+    """
+    start = np.floor((np.asarray(t_unix_s, dtype=np.float64) - phase_s) / interval_s) * interval_s + phase_s
+    return start if np.ndim(start) else float(start)
+
+
+def reconfiguration_offsets_s(
+    start_unix_s: float,
+    duration_s: float,
+    interval_s: float = RECONFIGURATION_INTERVAL_S,
+    phase_s: float = RECONFIGURATION_PHASE_S,
+) -> np.ndarray:
+    """Offsets (s from ``start_unix_s``) of the reconfigurations inside ``[0, duration_s)``.
+
+    >>> reconfiguration_offsets_s(0.0, 30.0).tolist()  # 00:00:00 UTC: the next are :12 and :27
+    [12.0, 27.0]
+    >>> reconfiguration_offsets_s(12.0, 1.0).tolist()   # starting exactly on one includes it
+    [0.0]
+    """
+    first = phase_s + np.ceil((start_unix_s - phase_s) / interval_s - 1e-9) * interval_s
+    return np.arange(first - start_unix_s, duration_s, interval_s)
+
+
+def reconfiguration_starts(
+    start,
+    duration_s: float,
+    interval_s: float = RECONFIGURATION_INTERVAL_S,
+    phase_s: float = RECONFIGURATION_PHASE_S,
+) -> np.ndarray:
+    """Starts (datetime64[ns]) of the intervals that overlap ``[start, start + duration)``;
+    the first is the interval that contains ``start``.
+
+    >>> reconfiguration_starts(np.datetime64("2026-05-13T00:00:00"), 30.0).astype(str).tolist()
+    ['2026-05-12T23:59:57.000000000', '2026-05-13T00:00:12.000000000', '2026-05-13T00:00:27.000000000']
+    """
+    t = np.datetime64(start, "ns").astype(np.int64)
+    step = int(round(interval_s * 1e9))
+    phase = int(round(phase_s * 1e9))
+    first = (t - phase) // step * step + phase
+    end = t + int(round(duration_s * 1e9))
+    n = max(1, int(-(-(end - first) // step)))
+    return (first + step * np.arange(n)).astype("datetime64[ns]")

@@ -50,6 +50,7 @@ from leosim.core.geodesy import (
     geodetic_to_ecef,
     up_vectors,
 )
+from leosim.core.time import RECONFIGURATION_INTERVAL_S, reconfiguration_starts
 from leosim.errors import LeosimError, ParameterError, require
 from leosim.ground.population import GEONAMES_MIN_POPULATION, h3_cells, population_by_cell
 from leosim.ground.sites import GroundSegment, starlink_gateway_antennas
@@ -84,7 +85,7 @@ MAX_BEAMS_PER_CELL = 8
 #: Laser link capacity, each direction (docs/design.md).
 LASER_CAPACITY_BPS = 100e9
 #: Starlink reconfigures every 15 s (Tanveer 2023; Mohan et al. 2024; docs/design.md).
-INTERVAL_S = 15.0
+INTERVAL_S = RECONFIGURATION_INTERVAL_S
 #: H3 resolution of demand cells: 5 (~253 km^2), the cells Starlink's telemetry names.
 DEFAULT_RESOLUTION = 5
 #: Busy-hour demand of one terminal: 100 Mbps, a terminal downloading flat out (an
@@ -1273,21 +1274,4 @@ class CapacityModel:
             saturated=[r.saturated for r in res],
             intervals=res,
         )
-
-
-def reconfiguration_starts(start, duration_s: float, interval_s: float = INTERVAL_S, phase_s: float = 12.0) -> np.ndarray:
-    """Starts of the reconfiguration intervals (at :12, :27, :42, :57 s) that overlap [start, start + duration).
-
-    The first is the interval that contains ``start``.
-
-    >>> reconfiguration_starts(np.datetime64("2026-05-13T00:00:00"), 30.0).astype(str).tolist()
-    ['2026-05-12T23:59:57.000000000', '2026-05-13T00:00:12.000000000', '2026-05-13T00:00:27.000000000']
-    """
-    t = np.datetime64(start, "ns").astype(np.int64)
-    step = int(round(interval_s * 1e9))
-    phase = int(round(phase_s * 1e9))
-    first = (t - phase) // step * step + phase
-    end = t + int(round(duration_s * 1e9))
-    n = max(1, int(-(-(end - first) // step)))
-    return (first + step * np.arange(n)).astype("datetime64[ns]")
 

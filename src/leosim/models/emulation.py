@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from leosim.core.time import RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S, reconfiguration_offsets_s
 from leosim.errors import ParameterError
 
-RECONFIG_PERIOD_S = 15.0
-RECONFIG_PHASE_S = 12.0  # seconds past the minute of the first reconfiguration (:12, :27, :42, :57)
+RECONFIG_PERIOD_S = RECONFIGURATION_INTERVAL_S
+RECONFIG_PHASE_S = RECONFIGURATION_PHASE_S  # seconds past the minute of the first reconfiguration (:12, :27, :42, :57)
 MAX_UPDATE_S = 0.1
 
 
@@ -53,18 +54,6 @@ class LossModel:
     def none(cls) -> LossModel:
         """No loss and no transients: delay follows RTT/2 exactly (for measuring fidelity)."""
         return cls(loss=0.0, burst_loss=0.0, handovers=False)
-
-
-def reconfiguration_offsets_s(start_unix_s: float, duration_s: float) -> np.ndarray:
-    """Offsets (s from ``start_unix_s``) of the 15 s reconfigurations inside ``[0, duration_s)``.
-
-    >>> reconfiguration_offsets_s(0.0, 30.0).tolist()  # 00:00:00 UTC: the next are :12 and :27
-    [12.0, 27.0]
-    >>> reconfiguration_offsets_s(12.0, 1.0).tolist()   # starting exactly on one includes it
-    [0.0]
-    """
-    first = RECONFIG_PHASE_S + np.ceil((start_unix_s - RECONFIG_PHASE_S) / RECONFIG_PERIOD_S - 1e-9) * RECONFIG_PERIOD_S
-    return np.arange(first - start_unix_s, duration_s, RECONFIG_PERIOD_S)
 
 
 @dataclass(frozen=True)

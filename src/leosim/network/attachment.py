@@ -22,7 +22,12 @@ from typing import Protocol
 import numpy as np
 
 from leosim.core.registry import Param, Registry
-from leosim.core.time import parse_duration
+from leosim.core.time import (
+    RECONFIGURATION_INTERVAL_S,
+    RECONFIGURATION_PHASE_S,
+    parse_duration,
+    reconfiguration_start,
+)
 from leosim.errors import ParameterError
 
 __all__ = ["POLICIES", "AttachmentPolicy", "ChunkContext", "Free", "LongestVisible", "MaxElevation", "Scheduled", "StepGeometry", "policy"]
@@ -49,6 +54,16 @@ class ChunkContext:
     # the sine of the elevation, and a visibility margin that is >= 0 exactly when the
     # pair is visible and crosses zero continuously when a satellite sets (NaN if failed)
     geometry: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]]
+    # route_cost(t_unix_s, fixed) -> (n_e, n_sats) one-way delay (s) from each terminal up
+    # to each satellite and on to where that terminal's traffic goes (its home PoP, or the
+    # far terminal of its pair), inf where there is no route or no link; ``fixed`` (n_e,):
+    # satellites already chosen (-1: not yet), so a far terminal is reached through the one
+    # it was given. None when the network gives terminals no destination (policies then
+    # fall back on geometry)
+    route_cost: Callable[[float, np.ndarray | None], np.ndarray] | None = None
+    # terminals to choose after the others (n_e,) bool: the far end of a pair of terminals,
+    # which should take a satellite with a short route to the one its partner was given
+    followers: np.ndarray | None = None
 
 
 class AttachmentPolicy(Protocol):
@@ -197,56 +212,111 @@ class LongestVisible:
 
 
 class Scheduled:
-    """Starlink's global schedule: a new serving satellite every 15 s, kept all interval.
+    """Starlink's global schedule: a serving satellite chosen every 15 s and kept all interval.
 
     Reconfiguration happens at :12, :27, :42 and :57 s past each minute (Tanveer 2023;
-    Mohan et al., WWW 2024). At each reconfiguration instant every endpoint takes, among
-    the satellites visible then, the one whose lower elevation at the start and end of
-    the interval is highest (the satellite that stays high for the whole interval). If
-    it drops below the mask before the interval ends, the highest visible satellite
-    stands in until the next reconfiguration (chosen at each step: the policy keeps no
-    state beyond the schedule, so any split of a run into chunks gives the same answer).
+    Mohan et al., WWW 2024; :func:`leosim.core.time.reconfiguration_start`). At each
+    reconfiguration instant every terminal takes, among the satellites it sees then and
+    at the end of the interval (those it sees then when none stays), one that has a route
+    to where its traffic goes: Starlink's controller knows the routes, so a terminal is
+    never scheduled onto a satellite that is not laser-connected to its PoP.
+
+    ``choose="route"`` (the default): of the candidates whose route (uplink, lasers,
+    downlink to the gateway, fibre to the PoP) is within ``slack_s`` of the shortest, the
+    one whose lower elevation at the two ends of the interval is highest (a satellite
+    that stays high has the better link budget). ``choose="elevation"``: that elevation
+    rule alone, route or not (leosim before 2026-12; a terminal could then be served by a
+    satellite of a shell that reaches its PoP only round the planet). When the network
+    gives no destination, both rules are the elevation rule.
+
+    If the scheduled satellite drops below the mask (or off the network) before the
+    interval ends, the highest visible satellite stands in until the next
+    reconfiguration, chosen at each step: the policy keeps no state beyond the schedule,
+    so any split of a run into chunks gives the same answer.
     """
 
     name = "scheduled"
 
-    def __init__(self, interval_s: float = 15.0, phase_s: float = 12.0):
+    def __init__(self, interval_s: float = RECONFIGURATION_INTERVAL_S, phase_s: float = RECONFIGURATION_PHASE_S,
+                 choose: str = "route", slack_s: float = 1e-3):
         if not (np.isfinite(interval_s) and interval_s > 0) or not (np.isfinite(phase_s) and phase_s >= 0):
             raise ParameterError(
                 f"interval {interval_s!r} s and offset {phase_s!r} s; expected an interval > 0 and an offset >= 0"
             )
+        if choose not in ("route", "elevation"):
+            raise ParameterError(f"choose {choose!r}; expected 'route' or 'elevation'")
+        if not (np.isfinite(slack_s) and slack_s >= 0):
+            raise ParameterError(f"slack {slack_s!r} s; expected a duration >= 0")
         self.interval_s = float(interval_s)
         self.phase_s = float(phase_s)
+        self.choose_by = choose
+        self.slack_s = float(slack_s)
 
     @property
     def spec(self) -> str:
         """How to ask for this policy again (``scheduled`` with the defaults)."""
-        if (self.interval_s, self.phase_s) == (15.0, 12.0):
-            return self.name
-        return f"{self.name}:interval={self.interval_s:g}s,offset={self.phase_s:g}s"
+        parts = []
+        if (self.interval_s, self.phase_s) != (RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S):
+            parts += [f"interval={self.interval_s:g}s", f"offset={self.phase_s:g}s"]
+        if self.choose_by != "route":
+            parts.append(f"choose={self.choose_by}")
+        if self.slack_s != 1e-3:
+            parts.append(f"slack={self.slack_s * 1e3:g}ms")
+        return self.name + (":" + ",".join(parts) if parts else "")
+
+    def _key(self) -> tuple:
+        return (self.interval_s, self.phase_s, self.choose_by, self.slack_s)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Scheduled) and (self.interval_s, self.phase_s) == (other.interval_s, other.phase_s)
+        return isinstance(other, Scheduled) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.name, self.interval_s, self.phase_s))
+        return hash((self.name, *self._key()))
 
     def interval_start(self, t_unix_s: float) -> float:
-        return np.floor((t_unix_s - self.phase_s) / self.interval_s) * self.interval_s + self.phase_s
+        return reconfiguration_start(t_unix_s, self.interval_s, self.phase_s)
 
     def start(self, chunk: ChunkContext) -> dict:
         return {"chunk": chunk, "interval": None, "serving": None}
+
+    def schedule(self, chunk: ChunkContext, t0: float, n_e: int) -> np.ndarray:
+        """The satellite each terminal is scheduled onto for the interval starting at ``t0`` (-1: none)."""
+        sin_el, margin = chunk.geometry(np.array([t0, t0 + self.interval_s]), None)
+        score = np.minimum(sin_el[0], sin_el[1])
+        seen = margin[0] >= 0
+        stays = seen & (margin[1] >= 0)
+        cand = np.where(stays.any(axis=1)[:, None], stays, seen)
+
+        def pick(cost: np.ndarray | None) -> np.ndarray:
+            c = cand
+            if cost is not None:
+                routed = cand & np.isfinite(cost)
+                has = routed.any(axis=1)
+                best = np.min(np.where(routed, cost, np.inf), axis=1)
+                near = routed & (cost <= best[:, None] + self.slack_s)
+                c = np.where(has[:, None], near, cand)
+            rows, cols = _best_per_row(score, c)
+            serving = np.full(n_e, -1, dtype=np.int64)
+            serving[rows] = cols
+            return serving
+
+        if self.choose_by != "route" or chunk.route_cost is None:
+            return pick(None)
+        serving = pick(chunk.route_cost(t0, None))
+        follow = chunk.followers
+        if follow is not None and follow.any():
+            # the far end of a pair of terminals: a short route to the satellite its
+            # partner was just given, not to any satellite its partner sees
+            fixed = np.where(follow, -1, serving)
+            again = pick(chunk.route_cost(t0, fixed))
+            serving = np.where(follow, again, serving)
+        return serving
 
     def choose(self, state: dict, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
         t0 = self.interval_start(step.t_unix_s)
         n_e = step.visible.shape[0]
         if state["interval"] != t0:
-            sin_el, margin = state["chunk"].geometry(np.array([t0, t0 + self.interval_s]), None)
-            score = np.minimum(sin_el[0], sin_el[1])
-            rows, cols = _best_per_row(score, margin[0] >= 0)
-            serving = np.full(n_e, -1, dtype=np.int64)
-            serving[rows] = cols
-            state["interval"], state["serving"] = t0, serving
+            state["interval"], state["serving"] = t0, self.schedule(state["chunk"], t0, n_e)
         serving = state["serving"].copy()
         e = np.arange(n_e)
         lost = (serving < 0) | ~step.visible[e, np.maximum(serving, 0)]
@@ -260,6 +330,13 @@ class Scheduled:
             serving[idx[rows]] = cols
         ok = serving >= 0
         return e[ok], serving[ok]
+
+
+def _choose(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("route", "elevation"):
+        raise ParameterError(f"{text!r} is neither 'route' nor 'elevation'")
+    return value
 
 
 def _offset_s(text: str) -> float:
@@ -280,10 +357,12 @@ POLICIES.register(
     help="the visible satellite that stays up longest, every step",
 )
 POLICIES.register(
-    "scheduled", lambda interval, offset: Scheduled(interval, offset),
-    (Param("interval", parse_duration, 15.0, "a duration such as 15s"),
-     Param("offset", _offset_s, 12.0, "seconds past the minute of the first reconfiguration, such as 12s")),
-    help="Starlink's global schedule: a serving satellite chosen at each reconfiguration and kept for the interval",
+    "scheduled", lambda interval, offset, choose, slack: Scheduled(interval, offset, choose, slack),
+    (Param("interval", parse_duration, RECONFIGURATION_INTERVAL_S, "a duration such as 15s"),
+     Param("offset", _offset_s, RECONFIGURATION_PHASE_S, "seconds past the minute of the first reconfiguration, such as 12s"),
+     Param("choose", _choose, "route", "route (a satellite with a route to the terminal's destination) or elevation"),
+     Param("slack", _offset_s, 1e-3, "how much longer than the shortest a chosen route may be, such as 1ms")),
+    help="Starlink's global schedule: a serving satellite with a route, chosen at each reconfiguration and kept for the interval",
 )
 
 

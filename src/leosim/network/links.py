@@ -24,6 +24,7 @@ from leosim.core.visibility import (
     visible_throughout,
 )
 from leosim.errors import ParameterError
+from leosim.space.lasers import DEFAULT_CROSS_SHELL_RANGE_M, DEFAULT_LASER_TERMINALS
 
 # Terrestrial fibre routes are longer than the great circle. 1.5 is our default
 # assumption; conduit-level studies find fibre paths about 1.5-2x the geodesic
@@ -48,6 +49,11 @@ class LinkOptions:
     max_isl_length_m: float | None = None
     isl_min_altitude_m: float = ISL_MIN_ALTITUDE_M
     fibre_stretch: float = DEFAULT_FIBRE_STRETCH
+    # laser links between shells (docs/lasers.md): terminals per satellite, whether spare
+    # ones link across shells at each reconfiguration, and the longest such link
+    laser_terminals: int = DEFAULT_LASER_TERMINALS
+    cross_shell: bool = True
+    cross_shell_range_m: float = DEFAULT_CROSS_SHELL_RANGE_M
 
     def __post_init__(self) -> None:
         for key in ("min_elevation_deg", "gateway_min_elevation_deg"):
@@ -56,6 +62,10 @@ class LinkOptions:
             v = getattr(self, key)
             if v is not None and not (np.isfinite(v) and v > 0):
                 raise ParameterError(f"{key} {v!r} is not a positive length; expected metres > 0")
+        if isinstance(self.laser_terminals, bool) or not isinstance(self.laser_terminals, int) or self.laser_terminals < 0:
+            raise ParameterError(f"laser terminals {self.laser_terminals!r}; expected a whole number of terminals per satellite >= 0")
+        if not (np.isfinite(self.cross_shell_range_m) and self.cross_shell_range_m > 0):
+            raise ParameterError(f"cross-shell range {self.cross_shell_range_m!r} m; expected metres > 0")
         if not (self.fibre_stretch >= 1.0):
             raise ParameterError(f"fibre stretch {self.fibre_stretch!r} is below 1; expected a factor >= 1")
 

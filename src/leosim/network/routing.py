@@ -31,14 +31,21 @@ from leosim.core.geodesy import (
     great_circle_m,
     up_vectors,
 )
+from leosim.core.time import RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S, reconfiguration_start
 from leosim.errors import ParameterError
 from leosim.ground.sites import GroundSegment, SiteKind
 from leosim.network.attachment import AttachmentPolicy, ChunkContext, Free, StepGeometry
 from leosim.network.links import LinkOptions, gateway_links, user_geometry
 from leosim.network.modes import ISL, RoutingMode
 from leosim.space.constellation import Constellation
+from leosim.space.lasers import cross_shell_pairs
 
 C = SPEED_OF_LIGHT_M_S
+
+#: How a terminal's traffic to the internet picks its PoP: "home" (the PoP Starlink
+#: assigns to the terminal's country, :mod:`leosim.ground.homepop`), "nearest" (the PoP
+#: nearest the terminal), "best" (whichever gives the lowest delay, per step).
+POP_SELECTIONS = ("home", "nearest", "best")
 
 
 # A search may stop once past the farthest target its source needed at the previous step,
@@ -84,8 +91,10 @@ class ChunkResult:
 
     Arrays are ``(n_steps, n_pairs)``: ``rtt_s`` (NaN when unreachable), ``length_m``
     (one-way physical path length), ``hops`` (links on the path, 0 when unreachable),
-    ``path_hash`` (uint64 fingerprint of the node sequence, for path changes). When paths
-    were asked for, ``paths[k][p]`` is the node index sequence of pair ``p`` at step ``k``.
+    ``path_hash`` (uint64 fingerprint of the node sequence, for path changes), ``sats``
+    and ``gateways`` (satellites and gateway sites the path crosses, 0 when unreachable:
+    what the latency model adds processing for). When paths were asked for,
+    ``paths[k][p]`` is the node index sequence of pair ``p`` at step ``k``.
     """
 
     rtt_s: np.ndarray
@@ -94,6 +103,8 @@ class ChunkResult:
     path_hash: np.ndarray
     paths: list[list[tuple[int, ...]]] | None = None
     n_isl_up: np.ndarray | None = None
+    sats: np.ndarray | None = None
+    gateways: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,14 +124,19 @@ class Network:
     attachment: AttachmentPolicy = field(default_factory=Free)
     links: LinkOptions = field(default_factory=LinkOptions)
     isl_pairs: np.ndarray | None = None
-    pop_selection: str = "nearest"
+    pop_selection: str = "home"
+    # the home PoP of each endpoint (index into ``pops``; -1: its nearest PoP), used when
+    # ``pop_selection`` is "home" (see leosim.ground.homepop); None: nearest for all
+    endpoint_pop: np.ndarray | None = None
     # SGP4 runs every knot_s seconds and positions in between are interpolated (~2 cm);
     # None runs SGP4 at every step
     knot_s: float | None = 10.0
 
     def __post_init__(self) -> None:
-        if self.pop_selection not in ("nearest", "best"):
-            raise ParameterError(f"unknown PoP selection {self.pop_selection!r}; expected 'nearest' or 'best'")
+        if self.pop_selection not in POP_SELECTIONS:
+            raise ParameterError(f"unknown PoP selection {self.pop_selection!r}; expected one of: {', '.join(POP_SELECTIONS)}")
+        if self.endpoint_pop is not None and len(self.endpoint_pop) != len(self.endpoints):
+            raise ParameterError(f"{len(self.endpoint_pop)} home PoPs for {len(self.endpoints)} endpoints; expected one each")
         needs_ground = self.routing != ISL or self.server_mask.any()
         if needs_ground and (len(self.gateways) == 0 or len(self.pops) == 0):
             raise ParameterError(
@@ -214,6 +230,11 @@ class Network:
             d_ep_pop = great_circle_m(ep.latitude_deg[:, None], ep.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
             out["ep_pop_delay"] = d_ep_pop * fib  # (E, P): fibre from a PoP to a server endpoint
             out["ep_nearest_pop"] = np.argmin(d_ep_pop, axis=1)
+            home = out["ep_nearest_pop"].copy()
+            if self.pop_selection == "home" and self.endpoint_pop is not None:
+                given = np.asarray(self.endpoint_pop, dtype=np.int64)
+                home = np.where(given >= 0, given, home)
+            out["ep_home_pop"] = home
         return out
 
     @cached_property
@@ -250,7 +271,11 @@ class Network:
         ti = g["term_idx"]
         return user_geometry(self.links, self.constellation, g["ep_xyz"][ti], g["ep_up"][ti], sat_xyz, sat_index)
 
-    def chunk_context(self, t_unix_s: np.ndarray) -> ChunkContext:
+    def chunk_context(self, t_unix_s: np.ndarray, targets: np.ndarray | None = None,
+                      followers: np.ndarray | None = None) -> ChunkContext:
+        """What attachment policies may ask about a chunk. ``targets``: per terminal (in
+        ``term_idx`` order) the node its traffic goes to (-1: none), for route costs;
+        ``followers``: terminals to schedule after their partner (see ChunkContext)."""
         def geometry(t: np.ndarray, sats: np.ndarray | None):
             times = (np.asarray(t) * 1e9).round().astype("datetime64[ns]")
             pos = self.constellation.positions(times, sat_index=sats)
@@ -261,7 +286,53 @@ class Network:
                 margin_out.append(m)
             return np.array(sin_out), np.array(margin_out)
 
-        return ChunkContext(t_unix_s=t_unix_s, geometry=geometry)
+        route_cost = None
+        if targets is not None and (np.asarray(targets) >= 0).any():
+            def route_cost(t: float, fixed: np.ndarray | None = None) -> np.ndarray:
+                return self.route_cost(t, targets, fixed)
+
+        return ChunkContext(t_unix_s=t_unix_s, geometry=geometry, route_cost=route_cost, followers=followers)
+
+    def route_cost(self, t_unix_s: float, targets: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
+        """``(n_terminals, n_sats)`` one-way delay (s) at ``t_unix_s`` from each terminal up
+        to each satellite it sees and on, by the shortest route, to its target node (its
+        home PoP, or the sink of the far terminal of its pair, reached through the
+        satellite ``fixed`` gives that terminal, or any it sees); inf where there is no route."""
+        o, g = self._layout, self._ground
+        targets = np.asarray(targets, dtype=np.int64)
+        times = np.array([round(t_unix_s * 1e9)], dtype="datetime64[ns]")
+        pos = self.constellation.positions(times)[0]
+        rows, cols, w, _, _ = self._infrastructure(pos, t_unix_s)
+        sin_el, rng, margin = self.endpoint_geometry(pos)
+        visible = margin >= 0
+        # far terminals are reached through any satellite they see (their own schedule
+        # is not known here; the best of them is what a connected controller would pick)
+        sinks = np.unique(targets[(targets >= o["dst"]) & (targets < o["gw_in"])])
+        if len(sinks):
+            pos_of = {int(e): k for k, e in enumerate(g["term_idx"])}
+            for node in sinks.tolist():
+                k = pos_of.get(node - o["dst"])
+                if k is None:
+                    continue
+                sc = np.flatnonzero(visible[k])
+                if fixed is not None and fixed[k] >= 0:
+                    sc = sc[sc == fixed[k]]
+                rows.append(sc)
+                cols.append(np.full(len(sc), node))
+                w.append(rng[k, sc] / C)
+        ww = np.maximum(np.concatenate(w), 1e-12)
+        graph = sp.csr_matrix((ww, (np.concatenate(rows), np.concatenate(cols))), shape=(o["n"], o["n"]))
+        uniq = np.unique(targets[targets >= 0])
+        cost = np.full(visible.shape, np.inf)
+        if len(uniq) == 0:
+            return cost
+        dist = dijkstra(graph.T.tocsr(), directed=True, indices=uniq)  # (n_targets, n): node -> target
+        row_of = np.searchsorted(uniq, np.maximum(targets, 0))
+        to_target = dist[row_of][:, : o["S"]]  # (n_terminals, S)
+        up = np.where(visible, rng / C, np.inf)
+        cost = up + to_target
+        cost[targets < 0] = np.inf
+        return cost
 
     # --------------------------------------------------------------- solving
     def solve(
@@ -303,13 +374,14 @@ class Network:
         tail_delay = np.zeros(n_p)
         to_server = server[b] & ~fibre_only
         if to_server.any():
-            # "nearest": the PoP nearest the terminal (Starlink assigns each terminal a
-            # home PoP); "best": whichever PoP gives the lowest delay, chosen per step
-            pop = g["ep_nearest_pop"][a[to_server]]
+            # "home": the PoP Starlink assigns to the terminal (its country's); "nearest":
+            # the PoP nearest the terminal; "best": whichever gives the lowest delay, per step
+            pop = g["ep_home_pop"][a[to_server]]
             target[to_server] = o["pop"] + pop
             tail_delay[to_server] = g["ep_pop_delay"][b[to_server], pop]
         best_pop = to_server.any() and self.pop_selection == "best"
-        state = self.attachment.start(self.chunk_context(t_unix))
+        targets, followers = self._terminal_targets(a, b, target, to_server)
+        state = self.attachment.start(self.chunk_context(t_unix, targets, followers))
         # per source row, how far its search had to go at the previous step (None: unbounded)
         prev_limit = None
         searched = ~fibre_only
@@ -319,6 +391,8 @@ class Network:
         hops = np.zeros((n_t, n_p), dtype=np.int16)
         phash = np.zeros((n_t, n_p), dtype=np.uint64)
         n_isl_up = np.zeros(n_t, dtype=np.int32)
+        n_sats = np.zeros((n_t, n_p), dtype=np.int16)
+        n_gws = np.zeros((n_t, n_p), dtype=np.int16)
         paths = [] if want_paths else None
 
         for k in range(n_t):
@@ -363,6 +437,9 @@ class Network:
             length[k] = length_m
             hops[k] = np.where(np.isfinite(one_way), hop, 0)
             phash[k] = res["hash"]
+            reached = np.isfinite(one_way)
+            n_sats[k] = np.where(reached, res["sats"], 0)
+            n_gws[k] = np.where(reached, res["gateways"], 0)
             if want_paths:
                 step_paths = []
                 for p in range(n_p):
@@ -377,35 +454,104 @@ class Network:
                         nodes = tuple(reversed(nodes))
                     step_paths.append(nodes)
                 paths.append(step_paths)
-        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up)
+        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up, n_sats, n_gws)
 
-    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
-        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
+    def _terminal_targets(self, a, b, target, to_server) -> np.ndarray:
+        """Per terminal (``term_idx`` order), the node its traffic goes to, for a connected
+        scheduler: the PoP of its first pair to the internet, else the sink of the far
+        terminal of its first pair with one; -1 for a terminal in no pair. Also which
+        terminals follow: the far end of a pair of terminals whose partner leads."""
+        o, g = self._layout, self._ground
+        server = self.server_mask
+        node = np.full(len(self.endpoints), -1, dtype=np.int64)
+        follow = np.zeros(len(self.endpoints), dtype=bool)
+        for p in np.flatnonzero(to_server):  # the internet first: every terminal has a PoP
+            if node[a[p]] < 0:
+                node[a[p]] = target[p]
+        for p in np.flatnonzero(~server[a] & ~server[b]):
+            if node[a[p]] < 0:
+                node[a[p]] = o["dst"] + b[p]
+            if node[b[p]] < 0:
+                node[b[p]] = o["dst"] + a[p]
+                follow[b[p]] = True
+        ti = g["term_idx"]
+        return node[ti], follow[ti]
+
+    def _schedule(self) -> tuple[float, float]:
+        """Interval and phase (s) of the reconfigurations: the attachment policy's when it
+        has a schedule, else Starlink's (15 s at :12)."""
+        a = self.attachment
+        if hasattr(a, "interval_s") and hasattr(a, "phase_s"):
+            return a.interval_s, a.phase_s
+        return RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S
+
+    @cached_property
+    def _cross_shell_cache(self) -> dict:
+        return {}
+
+    def _cross_shell(self, t_unix_s: float) -> np.ndarray:
+        """Cross-shell laser links of the reconfiguration interval containing ``t_unix_s``
+        (chosen from the positions at its start, docs/lasers.md); empty without them."""
+        lk = self.links
+        c = self.constellation
+        if not (self.routing.isl and lk.cross_shell and self.isl_pairs is None) or len(np.unique(c.shell[c.shell >= 0])) < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        t0 = reconfiguration_start(t_unix_s, *self._schedule())
+        cache = self._cross_shell_cache
+        if t0 not in cache:
+            if len(cache) > 4:
+                cache.clear()
+            pos0 = c.positions(np.array([round(t0 * 1e9)], dtype="datetime64[ns]"))[0]
+            cache[t0] = cross_shell_pairs(pos0, c.shell, self.isl, terminals=lk.laser_terminals,
+                                          max_range_m=lk.cross_shell_range_m, min_altitude_m=lk.isl_min_altitude_m)
+        return cache[t0]
+
+    def _infrastructure(self, pos: np.ndarray, t_unix_s: float):
+        """Edges that do not depend on terminals at one instant: fibre, laser links (the
+        +Grid ones and the interval's cross-shell ones, when short enough and clear of the
+        atmosphere) and gateway links. Returns (rows, cols, weights) lists, the laser links
+        up and which satellites see a gateway (None without gateways)."""
         o, g = self._layout, self._ground
         st_rows, st_cols, st_w = self._static_edges
         rows_l, cols_l, w_l = [st_rows], [st_cols], [st_w]
         isl_up = self.isl
-        # laser links: up when short enough and clear of the atmosphere
+        cross = self._cross_shell(t_unix_s)
+        if len(cross):
+            isl_up = np.concatenate([isl_up, cross])
         if len(isl_up):
             pa, pb = pos[isl_up[:, 0]], pos[isl_up[:, 1]]
             d = np.linalg.norm(pb - pa, axis=1)
-            up = (d <= (self.links.max_isl_length_m or np.inf)) & (
-                chord_min_radius_m(pa, pb) >= EARTH_RADIUS_M + self.links.isl_min_altitude_m
-            )
+            longest = np.where(np.arange(len(isl_up)) >= len(self.isl), self.links.cross_shell_range_m,
+                               self.links.max_isl_length_m or np.inf)
+            up = (d <= longest) & (chord_min_radius_m(pa, pb) >= EARTH_RADIUS_M + self.links.isl_min_altitude_m)
             isl_up = isl_up[up]
             dd = d[up] / C
             rows_l += [isl_up[:, 0], isl_up[:, 1]]
             cols_l += [isl_up[:, 1], isl_up[:, 0]]
             w_l += [dd, dd]
-        # terminals, through the attachment policy
-        sin_el, rng, margin = self.endpoint_geometry(pos)
-        visible = margin >= 0
         gw_sats = None
         if o["G"]:  # sparse: hundreds of gateways x thousands of satellites, few visible
             gl = gateway_links(self.links, g["gw_xyz"], g["gw_up"], pos)
             gr, gc, grng = gl.rows, gl.cols, gl.range_m
             gw_sats = np.zeros(len(pos), dtype=bool)
             gw_sats[gc] = True
+            gw_w = grng / C
+            rows_l += [gc]
+            cols_l += [o["gw_in"] + gr]
+            w_l += [gw_w]
+            if self.routing.fibre_relay or self.routing.gateway_relay:
+                rows_l += [o["gw_out"] + gr]
+                cols_l += [gc]
+                w_l += [gw_w]
+        return rows_l, cols_l, w_l, isl_up, gw_sats
+
+    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
+        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
+        o, g = self._layout, self._ground
+        rows_l, cols_l, w_l, isl_up, gw_sats = self._infrastructure(pos, t_unix_s)
+        # terminals, through the attachment policy
+        sin_el, rng, margin = self.endpoint_geometry(pos)
+        visible = margin >= 0
         if not isinstance(self.attachment, Free):
             # a policy that picks one satellite must pick one that can carry traffic on:
             # of the best-connected satellites if the terminal sees any, else of any
@@ -419,16 +565,6 @@ class Network:
         rows_l += [o["src"] + e_idx, sc]
         cols_l += [sc, o["dst"] + e_idx]
         w_l += [wd, wd]
-        # gateways: any visible satellite (a gateway site has many antennas)
-        if o["G"]:
-            gw_w = grng / C
-            rows_l += [gc]
-            cols_l += [o["gw_in"] + gr]
-            w_l += [gw_w]
-            if self.routing.fibre_relay or self.routing.gateway_relay:
-                rows_l += [o["gw_out"] + gr]
-                cols_l += [gc]
-                w_l += [gw_w]
         ww = np.maximum(np.concatenate(w_l), 1e-12)  # csgraph reads a zero weight as no edge
         graph = sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(o["n"], o["n"]))
         return graph, len(isl_up) if self.routing.isl else 0
@@ -436,8 +572,8 @@ class Network:
     def _usable(self, isl_up: np.ndarray, gw_sats: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Satellites that can carry a terminal's traffic on, at one step: (best, any).
 
-        With laser links, *best* is the largest laser-connected component (shells are not
-        cross-linked, so a terminal on a small shell reaches only that shell) and *any*
+        With laser links, *best* is the largest laser-connected component (without
+        cross-shell links a terminal on a small shell reaches only that shell) and *any*
         every satellite with a laser link up. With gateways, satellites that see one are
         both. A satellite still raising its orbit, with no links, is neither.
         """
@@ -470,6 +606,8 @@ class Network:
             "hops": np.zeros(n_p, dtype=np.int16),
             "hash": np.zeros(n_p, dtype=np.uint64),
             "paths": [()] * n_p,
+            "sats": np.zeros(n_p, dtype=np.int16),
+            "gateways": np.zeros(n_p, dtype=np.int16),
         }
         if n_p == 0 or dist.shape[0] == 0:
             return out
@@ -485,6 +623,11 @@ class Network:
         seq = [[int(t)] for t in target] if want_paths else None
         length = np.zeros(n_p)
         hops = np.zeros(n_p, dtype=np.int16)
+        sats = np.zeros(n_p, dtype=np.int16)
+        gws = np.zeros(n_p, dtype=np.int16)
+        gw_in = np.zeros(o["n"], dtype=np.int16)
+        gw_in[o["gw_in"]:o["gw_in"] + o["G"]] = 1  # a gateway taking traffic down
+        gw_in[o["gw_out"]:o["gw_out"] + o["G"]] = 1  # one sending it back up (the same nodes when gateways relay)
         for _ in range(o["n"]):
             if not active.any():
                 break
@@ -495,13 +638,15 @@ class Network:
             fibre = (c >= ground_start) & (p >= ground_start)
             length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
             hops[idx] += 1
+            sats[idx] += (c < o["src"]).astype(np.int16)
+            gws[idx] += gw_in[c]
             h[idx] = (h[idx] ^ c.astype(np.uint64)) * prime
             cur[idx] = p
             if want_paths:
                 for i, node in zip(idx.tolist(), p.tolist()):
                     seq[i].append(node)
             active[idx] = p != src_node[idx]
-        out["length"], out["hops"], out["hash"] = length, hops, h
+        out["length"], out["hops"], out["hash"], out["sats"], out["gateways"] = length, hops, h, sats, gws
         if want_paths:
             out["paths"] = [tuple(reversed(s)) for s in seq]
         return out
