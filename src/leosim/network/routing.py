@@ -93,7 +93,8 @@ class ChunkResult:
     (one-way physical path length), ``hops`` (links on the path, 0 when unreachable),
     ``path_hash`` (uint64 fingerprint of the node sequence, for path changes), ``sats``
     and ``gateways`` (satellites and gateway sites the path crosses, 0 when unreachable:
-    what the latency model adds processing for). When paths were asked for,
+    what the latency model adds processing for), ``landing`` (the gateway, an index into
+    the network's gateways, where the traffic comes down; -1 for none). When paths were asked for,
     ``paths[k][p]`` is the node index sequence of pair ``p`` at step ``k``.
     """
 
@@ -105,6 +106,7 @@ class ChunkResult:
     n_isl_up: np.ndarray | None = None
     sats: np.ndarray | None = None
     gateways: np.ndarray | None = None
+    landing: np.ndarray | None = None  # (n_steps, n_pairs) gateway the traffic comes down at, -1: none
 
 
 @dataclass(frozen=True, eq=False)
@@ -380,6 +382,12 @@ class Network:
             target[to_server] = o["pop"] + pop
             tail_delay[to_server] = g["ep_pop_delay"][b[to_server], pop]
         best_pop = to_server.any() and self.pop_selection == "best"
+        # backwards from the targets when they are few (PoPs) and the sources many, and no
+        # pair needs a fibre-only answer or a per-step choice of PoP
+        rev_targets = np.unique(target)
+        reverse = (not best_pop and not fibre_only.any() and len(sources) >= 4
+                   and 2 * len(rev_targets) <= len(sources))
+        rev_row = np.searchsorted(rev_targets, target)
         targets, followers = self._terminal_targets(a, b, target, to_server)
         state = self.attachment.start(self.chunk_context(t_unix, targets, followers))
         # per source row, how far its search had to go at the previous step (None: unbounded)
@@ -393,6 +401,7 @@ class Network:
         n_isl_up = np.zeros(n_t, dtype=np.int32)
         n_sats = np.zeros((n_t, n_p), dtype=np.int16)
         n_gws = np.zeros((n_t, n_p), dtype=np.int16)
+        landing = np.full((n_t, n_p), -1, dtype=np.int32)
         paths = [] if want_paths else None
 
         for k in range(n_t):
@@ -403,7 +412,12 @@ class Network:
                     pos_block = self.constellation.positions(times[k:k + block], knot_s=knot_s)
                 pos = pos_block[k % block]
             graph, n_isl_up[k] = self._step_graph(pos, t_unix[k], state)
-            if len(sources):
+            if reverse:
+                # few targets for many sources (terminals to their PoPs): search backwards
+                # from each target once instead of forwards from every source
+                dist_r, next_r = dijkstra(graph.T.tocsr(), directed=True, indices=rev_targets, return_predecessors=True)
+                res = self._walk_reverse(dist_r, next_r, rev_row, o["src"] + a, target, want_paths)
+            elif len(sources):
                 if best_pop:  # every PoP is a candidate target: search everything
                     dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
                 else:
@@ -419,7 +433,8 @@ class Network:
                 pop = np.argmin(cand, axis=1)
                 target[ts] = o["pop"] + pop
                 tail_delay[ts] = g["ep_pop_delay"][b[ts], pop]
-            res = self._walk(dist, pred, src_row, o["src"] + a, target, want_paths)
+            if not reverse:
+                res = self._walk(dist, pred, src_row, o["src"] + a, target, want_paths)
             one_way = res["delay"] + tail_delay
             length_m = res["length"] + tail_delay * C / FIBRE_INDEX
             hop = res["hops"] + to_server.astype(np.int16)
@@ -440,6 +455,7 @@ class Network:
             reached = np.isfinite(one_way)
             n_sats[k] = np.where(reached, res["sats"], 0)
             n_gws[k] = np.where(reached, res["gateways"], 0)
+            landing[k] = np.where(reached, res["landing"], -1)
             if want_paths:
                 step_paths = []
                 for p in range(n_p):
@@ -454,7 +470,7 @@ class Network:
                         nodes = tuple(reversed(nodes))
                     step_paths.append(nodes)
                 paths.append(step_paths)
-        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up, n_sats, n_gws)
+        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up, n_sats, n_gws, landing)
 
     def _terminal_targets(self, a, b, target, to_server) -> np.ndarray:
         """Per terminal (``term_idx`` order), the node its traffic goes to, for a connected
@@ -608,6 +624,7 @@ class Network:
             "paths": [()] * n_p,
             "sats": np.zeros(n_p, dtype=np.int16),
             "gateways": np.zeros(n_p, dtype=np.int16),
+            "landing": np.full(n_p, -1, dtype=np.int32),
         }
         if n_p == 0 or dist.shape[0] == 0:
             return out
@@ -628,6 +645,7 @@ class Network:
         gw_in = np.zeros(o["n"], dtype=np.int16)
         gw_in[o["gw_in"]:o["gw_in"] + o["G"]] = 1  # a gateway taking traffic down
         gw_in[o["gw_out"]:o["gw_out"] + o["G"]] = 1  # one sending it back up (the same nodes when gateways relay)
+        landing = np.full(n_p, -1, dtype=np.int32)
         for _ in range(o["n"]):
             if not active.any():
                 break
@@ -640,6 +658,8 @@ class Network:
             hops[idx] += 1
             sats[idx] += (c < o["src"]).astype(np.int16)
             gws[idx] += gw_in[c]
+            down = (c >= o["gw_in"]) & (c < o["gw_in"] + o["G"])
+            landing[idx[down]] = c[down] - o["gw_in"]  # the last seen is nearest the source
             h[idx] = (h[idx] ^ c.astype(np.uint64)) * prime
             cur[idx] = p
             if want_paths:
@@ -647,6 +667,69 @@ class Network:
                     seq[i].append(node)
             active[idx] = p != src_node[idx]
         out["length"], out["hops"], out["hash"], out["sats"], out["gateways"] = length, hops, h, sats, gws
+        out["landing"] = landing
         if want_paths:
             out["paths"] = [tuple(reversed(s)) for s in seq]
+        return out
+
+    def _walk_reverse(self, dist_r, next_r, t_row, src_node, target, want_paths):
+        """:meth:`_walk` for searches run backwards from the targets: ``dist_r[t, v]`` is the
+        delay from node ``v`` to target row ``t`` and ``next_r[t, v]`` the next node on the
+        way. Walks forward from each source; the same outputs (the path hash is taken in
+        the forward walk's order, target first, so both walks give the same hash)."""
+        o = self._layout
+        n_p = len(target)
+        d_target = dist_r[t_row, src_node]
+        cur = src_node.copy()
+        active = np.isfinite(d_target)
+        ground_start = o["gw_in"]
+        length = np.zeros(n_p)
+        hops = np.zeros(n_p, dtype=np.int16)
+        sats = np.zeros(n_p, dtype=np.int16)
+        gws = np.zeros(n_p, dtype=np.int16)
+        gw_any = np.zeros(o["n"], dtype=np.int16)
+        gw_any[o["gw_in"]:o["gw_in"] + o["G"]] = 1
+        gw_any[o["gw_out"]:o["gw_out"] + o["G"]] = 1
+        landing = np.full(n_p, -1, dtype=np.int32)
+        visited = []  # per step: the node each pair moved to (-1 once it arrived)
+        for _ in range(o["n"]):
+            if not active.any():
+                break
+            idx = np.flatnonzero(active)
+            c = cur[idx]
+            nxt = next_r[t_row[idx], c]
+            seg = dist_r[t_row[idx], c] - dist_r[t_row[idx], nxt]
+            fibre = (c >= ground_start) & (nxt >= ground_start)
+            length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
+            hops[idx] += 1
+            sats[idx] += (nxt < o["src"]).astype(np.int16)
+            gws[idx] += gw_any[nxt]
+            down = (nxt >= o["gw_in"]) & (nxt < o["gw_in"] + o["G"]) & (landing[idx] < 0)
+            landing[idx[down]] = nxt[down] - o["gw_in"]  # the first met is nearest the source
+            step_nodes = np.full(n_p, -1, dtype=np.int64)
+            step_nodes[idx] = nxt
+            visited.append(step_nodes)
+            cur[idx] = nxt
+            active[idx] = nxt != target[idx]
+        h = np.full(n_p, 1469598103934665603, dtype=np.uint64)
+        prime = np.uint64(1099511628211)
+        if visited:
+            seqs = np.stack(visited, axis=1)  # (n_p, L): n1, n2, ..., target, -1 ...
+            n_vis = (seqs >= 0).sum(axis=1)
+            for j in range(seqs.shape[1]):  # target first, back to the node after the source
+                k = n_vis - 1 - j
+                on = k >= 0
+                node = seqs[np.flatnonzero(on), k[on]]
+                h[on] = (h[on] ^ node.astype(np.uint64)) * prime
+        out = {"delay": d_target, "length": length, "hops": hops, "hash": h, "sats": sats, "gateways": gws,
+               "landing": landing, "paths": [()] * n_p}
+        if want_paths:
+            paths = []
+            for i in range(n_p):
+                if not np.isfinite(d_target[i]):
+                    paths.append(())
+                    continue
+                row = seqs[i, : n_vis[i]] if visited else np.zeros(0, dtype=np.int64)
+                paths.append((int(src_node[i]), *(int(v) for v in row)))
+            out["paths"] = paths
         return out
