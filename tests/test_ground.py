@@ -217,7 +217,7 @@ def test_gateways_match_the_source_xml() -> None:
     by_coordinates: dict[tuple[float, float], list[dict[str, str]]] = {}
     for record in records:
         by_coordinates.setdefault((float(record["Latitude"]), float(record["Longitude"])), []).append(record)
-    gateways = GroundSegment.starlink_gateways()
+    gateways = GroundSegment.starlink_gateways("starperf-2024")
     # Every distinct source position is one vendored site, and nothing else is.
     assert len(gateways) == len(by_coordinates) == 222
     assert set(zip(gateways.latitude_deg, gateways.longitude_deg, strict=True)) == set(by_coordinates)
@@ -260,7 +260,7 @@ def test_gateway_bands_and_antennas_keep_every_source_entry() -> None:
 @needs_source_xml
 def test_pops_match_the_source_xml() -> None:
     records = _xml_records(POPS_XML)
-    pops = GroundSegment.starlink_pops()
+    pops = GroundSegment.starlink_pops("starperf-2024")
     assert len(pops) == len(records) == 23  # the source has 23 entries, not the 24 sometimes quoted
     for site, record in zip(pops, records, strict=True):
         assert record["Name"].startswith(site.name + " - ")
@@ -282,10 +282,11 @@ def test_vendored_csvs_are_what_the_tool_writes() -> None:
 
 
 def test_known_pop_and_gateways() -> None:
-    seattle = GroundSegment.starlink_pops()[GroundSegment.starlink_pops().index("SEA")]
+    starperf_pops = GroundSegment.starlink_pops("starperf-2024")
+    seattle = starperf_pops[starperf_pops.index("SEA")]
     # StarPerf's Seattle PoP: downtown Seattle, 47.60 N 122.33 W.
-    assert _close(seattle, 47.60, -122.33, 0.01)
-    gateways = GroundSegment.starlink_gateways()
+    assert _close(seattle, 47.60, -122.33, 0.01) and seattle.country == "US"
+    gateways = GroundSegment.starlink_gateways("starperf-2024")
     redmond = gateways[gateways.index("Redmond, WA | Mega")]
     assert _close(redmond, 47.696, -122.035, 0.001) and redmond.country == "US"
     assert gateways[gateways.index("Isle of Man, UK")].country == "IM"
@@ -293,6 +294,12 @@ def test_known_pop_and_gateways() -> None:
     assert gateways[gateways.index("Colburn, ID")].country == "US"  # Idaho, not Indonesia
     assert gateways[gateways.index("Kendari, ID (backhaul only)")].country == "ID"
     assert GroundSegment.starlink_gateways() is GroundSegment.starlink_gateways()
+    # The 2026 default: Seattle's PoP is named by its code, the gateways by the community list.
+    pops = GroundSegment.starlink_pops()
+    assert _close(pops[pops.index("sttlwax1")], 47.61, -122.34, 0.01)
+    gateways = GroundSegment.starlink_gateways()
+    assert gateways[gateways.index("Isle of Man, UK")].country == "IM"
+    assert gateways[gateways.index("Colburn, ID")].country == "US"  # Idaho, not Indonesia
 
 
 # --- cities and presets ---------------------------------------------------------------------------
@@ -358,8 +365,10 @@ def test_presets() -> None:
     with pytest.raises(PlaceError) as info:
         GroundSegment.preset("cities")
     assert str(info.value) == (
-        "unknown ground-segment preset 'cities'; expected one of: starlink-gateways, starlink-pops, "
-        "cities-N (the N most populous cities, e.g. cities-100), cities-N-CC (the N most populous in "
+        "unknown ground-segment preset 'cities'; expected one of: starlink-gateways (the 2026 operational "
+        "gateways), starlink-pops (the 2026 PoPs of the feed), starlink-2026-gateways, starlink-2026-gateways-all "
+        "(with the planned ones), starlink-2026-pops, starlink-2026-pops-all (with the idle ones), "
+        "starperf-2024-gateways, starperf-2024-pops, cities-N (the N most populous cities, e.g. cities-100), cities-N-CC (the N most populous in "
         "country CC, e.g. cities-10-IR)"
     )
 
@@ -439,13 +448,15 @@ def test_resolve_from_given_sites_keeps_their_kind() -> None:
 
 
 def test_resolve_starlink_names() -> None:
+    # Names of the default (2026) network: the community list's gateway names, PoP codes.
     savanna = resolve_place("Savanna, OK")  # a town too small for GeoNames' 15,000 list
-    assert (savanna.name, savanna.kind) == ("Savanna, OK | Mega", SiteKind.TERMINAL)
+    assert (savanna.name, savanna.kind) == ("Savanna, OK", SiteKind.TERMINAL)
     assert _close(savanna, 34.789, -95.877, 0.001)
-    assert resolve_place("Redmond, WA | Mega", kind="gateway").kind is SiteKind.GATEWAY
+    assert resolve_place("Aerzen, Germany", kind="gateway").kind is SiteKind.GATEWAY
     pop = resolve_place("STTLWAX1")
-    assert pop.name == "SEA" and _close(pop, 47.60, -122.33, 0.01)
-    assert resolve_place("LGA/NYC").name == "LGA/NYC"
+    assert pop.name == "sttlwax1" and _close(pop, 47.61, -122.34, 0.01)
+    frankfurt = resolve_place("frntdeu1")
+    assert frankfurt.name == "frntdeu1" and frankfurt.country == "DE" and _close(frankfurt, 50.11, 8.68, 0.1)
     # A PoP's airport code that is also a GeoNames alternate name gives the city (rule c first).
     assert resolve_place("SEA").name == "Seattle"
 

