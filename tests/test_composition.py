@@ -212,8 +212,8 @@ def test_attachment_parameters_from_the_cli_and_the_schema():
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert p.stderr.strip() == (
-        "error: attachment policy 'scheduled:every=30s': unknown parameter 'every'; expected interval, offset "
-        "(scheduled:interval=15,offset=12)"
+        "error: attachment policy 'scheduled:every=30s': unknown parameter 'every'; expected interval, offset, "
+        "choose, slack (scheduled:interval=15,offset=12,choose=route,slack=0.001)"
     )
 
 

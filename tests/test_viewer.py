@@ -334,16 +334,16 @@ def test_server_serves_nothing_outside_its_roots(server, results):
     assert _raw_get(server, "/static/vendor/cesium/Cesium.js")[0] == 200
     status, body = _raw_get(server, "/results/summary.json")
     assert status == 200 and json.loads(body)["scenario"] == "viewer-small"
-    source = (ROOT / "src" / "leosim" / "viewer.py").read_bytes()[:200]
+    source = (ROOT / "src" / "leosim" / "__init__.py").read_bytes()[:200]  # a file beside the static root
     for target in [
-        "/static/../viewer.py", "/static/../../leosim/viewer.py", "/static/%2e%2e/viewer.py",
-        "/static/%2e%2e%2fviewer.py", "/static/..%2fviewer.py", "/static/%2E%2E%2Fviewer.py",
-        "/static/%252e%252e%252fviewer.py", "/static/..%252fviewer.py", "/static/..\\viewer.py",
-        "/static/%5c..%5cviewer.py", "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/" + str(ROOT / "README.md"),
-        "/static/vendor/../../viewer.py", "/static/viewer.js%00.png", "/results/../secret.txt",
+        "/static/../__init__.py", "/static/../../leosim/__init__.py", "/static/%2e%2e/__init__.py",
+        "/static/%2e%2e%2f__init__.py", "/static/..%2f__init__.py", "/static/%2E%2E%2F__init__.py",
+        "/static/%252e%252e%252f__init__.py", "/static/..%252f__init__.py", "/static/..\\__init__.py",
+        "/static/%5c..%5c__init__.py", "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/" + str(ROOT / "README.md"),
+        "/static/vendor/../../__init__.py", "/static/viewer.js%00.png", "/results/../secret.txt",
         "/results/%2e%2e/secret.txt", "/results/..%2fsecret.txt", "/results/%2e%2e%2fsecret.txt",
         "/results//" + str(results.parent / "secret.txt"), "/../secret.txt", "/%2e%2e/secret.txt",
-        "/viewer.py", "/etc/passwd",
+        "/__init__.py", "/etc/passwd",
     ]:
         status, body = _raw_get(server, target)
         assert status in (400, 404), (target, status)

@@ -602,7 +602,7 @@ def serving_directions(
     dirs = []
     for k in range(len(times)):
         sin_el, rng, margin = user_geometry(links, constellation, site, up, pos[k])
-        rows, cols = attachment.choose(state, StepGeometry(t_unix[k], sin_el, rng, margin >= 0))
+        rows, cols = attachment.choose(state, StepGeometry.from_dense(t_unix[k], sin_el, rng, margin >= 0))
         if len(cols):
             v = pos[k, cols[0]] - site[0]
             dirs.append(v / np.linalg.norm(v))

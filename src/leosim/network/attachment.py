@@ -7,8 +7,8 @@ A policy is a small object with one protocol::
 
 ``chunk`` is a :class:`ChunkContext` (the chunk's instants and a function that gives the
 geometry at any other instants, for policies that look ahead or back); ``step`` is a
-:class:`StepGeometry` (the sine of the elevation of every endpoint-satellite pair and
-which pairs are visible). A policy's answer at an instant must not depend on where its
+:class:`StepGeometry` (the endpoint-satellite pairs that can link, sparse, with the sine
+of the elevation and the range of each). A policy's answer at an instant must not depend on where its
 chunk began (state is a cache of things computed from absolute time only), so a run
 gives the same numbers however it is split into chunks and workers.
 """
@@ -30,19 +30,45 @@ from leosim.core.time import (
 )
 from leosim.errors import ParameterError
 
-__all__ = ["POLICIES", "AttachmentPolicy", "ChunkContext", "Free", "LongestVisible", "MaxElevation", "Scheduled", "StepGeometry", "policy"]
+__all__ = ["POLICIES", "AttachmentPolicy", "Candidates", "ChunkContext", "Free", "LongestVisible", "MaxElevation", "Scheduled", "StepGeometry", "policy"]
 
 _NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class StepGeometry:
-    """Geometry of all endpoint-satellite pairs at one instant."""
+    """The endpoint-satellite pairs that can link at one instant, sparse: endpoint ``rows``,
+    satellite ``cols``, the sine of the elevation and the range (m) of each."""
 
-    t_unix_s: float          # the instant, seconds since 1970-01-01 UTC
-    sin_elevation: np.ndarray  # (n_endpoints, n_sats); NaN for satellites that failed
-    range_m: np.ndarray        # (n_endpoints, n_sats)
-    visible: np.ndarray        # (n_endpoints, n_sats) bool
+    t_unix_s: float            # the instant, seconds since 1970-01-01 UTC
+    n_endpoints: int
+    rows: np.ndarray
+    cols: np.ndarray
+    sin_elevation: np.ndarray
+    range_m: np.ndarray
+
+    @classmethod
+    def from_dense(cls, t_unix_s: float, sin_elevation: np.ndarray, range_m: np.ndarray, visible: np.ndarray) -> StepGeometry:
+        rows, cols = np.nonzero(visible)
+        return cls(t_unix_s, visible.shape[0], rows, cols, sin_elevation[rows, cols], range_m[rows, cols])
+
+    def best(self, score: np.ndarray, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per endpoint, the pair with the highest ``score`` (ties: the lowest satellite
+        index), among the pairs ``where`` allows."""
+        return _best_sparse(self.rows, self.cols, score, where)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """(endpoint, satellite) pairs visible at ``t0``: sine of the elevation at ``t0`` and
+    ``t1``, visibility margin at ``t1`` (>= 0: still visible) and range at ``t0`` (m)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    sin0: np.ndarray
+    sin1: np.ndarray
+    margin1: np.ndarray
+    range0_m: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -54,13 +80,16 @@ class ChunkContext:
     # the sine of the elevation, and a visibility margin that is >= 0 exactly when the
     # pair is visible and crosses zero continuously when a satellite sets (NaN if failed)
     geometry: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]]
-    # route_cost(t_unix_s, fixed) -> (n_e, n_sats) one-way delay (s) from each terminal up
-    # to each satellite and on to where that terminal's traffic goes (its home PoP, or the
-    # far terminal of its pair), inf where there is no route or no link; ``fixed`` (n_e,):
-    # satellites already chosen (-1: not yet), so a far terminal is reached through the one
-    # it was given. None when the network gives terminals no destination (policies then
-    # fall back on geometry)
-    route_cost: Callable[[float, np.ndarray | None], np.ndarray] | None = None
+    # candidates(t0, t1) -> Candidates: the (endpoint, satellite) pairs visible at t0, with
+    # their geometry at t0 and t1 (sparse: what a schedule needs, without dense matrices)
+    candidates: Callable[[float, float], Candidates] | None = None
+    # route_cost(t_unix_s, rows, cols, fixed) -> (n,) one-way delay (s) from endpoint
+    # ``rows`` up to satellite ``cols`` and on to where that endpoint's traffic goes (its
+    # home PoP, or the far terminal of its pair), inf where there is no route; ``fixed``
+    # (n_e,): satellites already chosen (-1: not yet), so a far terminal is reached through
+    # the one it was given. None when the network gives terminals no destination (policies
+    # then fall back on geometry)
+    route_cost: Callable[[float, np.ndarray, np.ndarray, np.ndarray | None], np.ndarray] | None = None
     # terminals to choose after the others (n_e,) bool: the far end of a pair of terminals,
     # which should take a satellite with a short route to the one its partner was given
     followers: np.ndarray | None = None
@@ -75,6 +104,23 @@ class AttachmentPolicy(Protocol):
     def start(self, chunk: ChunkContext) -> object: ...
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _any_per_row(rows: np.ndarray, flag: np.ndarray, n_rows: int) -> np.ndarray:
+    """For sparse entries (``rows``, ``flag``): whether each row has a flagged entry."""
+    return np.bincount(rows[flag], minlength=n_rows)[:n_rows] > 0
+
+
+def _best_sparse(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, where: np.ndarray | None = None):
+    """Per row of sparse entries, the column with the highest score (ties: lowest column)."""
+    idx = np.arange(len(rows)) if where is None else np.flatnonzero(where)
+    if len(idx) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    order = idx[np.lexsort((cols[idx], -score[idx], rows[idx]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = rows[order][1:] != rows[order][:-1]
+    return rows[order[first]].astype(np.int64), cols[order[first]].astype(np.int64)
 
 
 def _best_per_row(score: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +150,7 @@ class Free:
         return None
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
-        return np.nonzero(step.visible)
+        return step.rows, step.cols
 
 
 class MaxElevation:
@@ -126,7 +172,7 @@ class MaxElevation:
         return None
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
-        return _best_per_row(step.sin_elevation, step.visible)
+        return step.best(step.sin_elevation)
 
 
 class LongestVisible:
@@ -196,7 +242,7 @@ class LongestVisible:
         return np.array([cache[k] for k in keys.tolist()])
 
     def choose(self, state: dict, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
-        rows, cols = np.nonzero(step.visible)
+        rows, cols = step.rows, step.cols
         if len(rows) == 0:
             return rows, cols
         # forget passes that ended, so a later pass of the same satellite is looked up anew
@@ -205,10 +251,8 @@ class LongestVisible:
         for k in [k for k in cache if k not in live]:
             del cache[k]
         t_set = self._set_times(state, step, rows, cols)
-        score = np.full(step.visible.shape, -np.inf)
         # seconds of visibility left, with elevation as a sub-millisecond tie-break
-        score[rows, cols] = (t_set - step.t_unix_s) + 1e-4 * step.sin_elevation[rows, cols]
-        return _best_per_row(score, step.visible)
+        return step.best((t_set - step.t_unix_s) + 1e-4 * step.sin_elevation)
 
 
 class Scheduled:
@@ -281,53 +325,65 @@ class Scheduled:
 
     def schedule(self, chunk: ChunkContext, t0: float, n_e: int) -> np.ndarray:
         """The satellite each terminal is scheduled onto for the interval starting at ``t0`` (-1: none)."""
-        sin_el, margin = chunk.geometry(np.array([t0, t0 + self.interval_s]), None)
-        score = np.minimum(sin_el[0], sin_el[1])
-        seen = margin[0] >= 0
-        stays = seen & (margin[1] >= 0)
-        cand = np.where(stays.any(axis=1)[:, None], stays, seen)
+        if chunk.candidates is None:  # a context without sparse candidates: dense geometry
+            sin_el, margin = chunk.geometry(np.array([t0, t0 + self.interval_s]), None)
+            rows, cols = np.nonzero(margin[0] >= 0)
+            cand = Candidates(rows, cols, sin_el[0][rows, cols], sin_el[1][rows, cols], margin[1][rows, cols],
+                              np.zeros(len(rows)))
+        else:
+            cand = chunk.candidates(t0, t0 + self.interval_s)
+        rows, cols = cand.rows, cand.cols
+        score = np.fmin(cand.sin0, cand.sin1)
+        stays = cand.margin1 >= 0
+        # those that stay all interval, where a terminal has any
+        keep = stays | ~_any_per_row(rows, stays, n_e)[rows]
 
         def pick(cost: np.ndarray | None) -> np.ndarray:
-            c = cand
+            k = keep
             if cost is not None:
-                routed = cand & np.isfinite(cost)
-                has = routed.any(axis=1)
-                best = np.min(np.where(routed, cost, np.inf), axis=1)
-                near = routed & (cost <= best[:, None] + self.slack_s)
-                c = np.where(has[:, None], near, cand)
-            rows, cols = _best_per_row(score, c)
+                routed = keep & np.isfinite(cost)
+                best = np.full(n_e, np.inf)
+                np.minimum.at(best, rows[routed], cost[routed])
+                near = routed & (cost <= best[rows] + self.slack_s)
+                k = np.where(_any_per_row(rows, routed, n_e)[rows], near, keep)
             serving = np.full(n_e, -1, dtype=np.int64)
-            serving[rows] = cols
+            idx = np.flatnonzero(k)
+            if len(idx):
+                order = idx[np.lexsort((cols[idx], -score[idx], rows[idx]))]  # per row: highest, ties lowest index
+                first = np.ones(len(order), dtype=bool)
+                first[1:] = rows[order][1:] != rows[order][:-1]
+                serving[rows[order[first]]] = cols[order[first]]
             return serving
 
         if self.choose_by != "route" or chunk.route_cost is None:
             return pick(None)
-        serving = pick(chunk.route_cost(t0, None))
+        serving = pick(chunk.route_cost(t0, rows, cols, None))
         follow = chunk.followers
         if follow is not None and follow.any():
             # the far end of a pair of terminals: a short route to the satellite its
             # partner was just given, not to any satellite its partner sees
             fixed = np.where(follow, -1, serving)
-            again = pick(chunk.route_cost(t0, fixed))
+            again = pick(chunk.route_cost(t0, rows, cols, fixed))
             serving = np.where(follow, again, serving)
         return serving
 
     def choose(self, state: dict, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
         t0 = self.interval_start(step.t_unix_s)
-        n_e = step.visible.shape[0]
+        n_e = step.n_endpoints
         if state["interval"] != t0:
             state["interval"], state["serving"] = t0, self.schedule(state["chunk"], t0, n_e)
         serving = state["serving"].copy()
         e = np.arange(n_e)
-        lost = (serving < 0) | ~step.visible[e, np.maximum(serving, 0)]
+        held = np.zeros(n_e, dtype=bool)
+        held[step.rows[serving[step.rows] == step.cols]] = True
+        lost = ~held
         if lost.any():
             # the scheduled satellite is gone: the highest one now stands in. Decided
             # afresh at every step (no memory of earlier stand-ins), so the answer at an
             # instant never depends on where a chunk of steps began
-            rows, cols = _best_per_row(step.sin_elevation[lost], step.visible[lost])
-            idx = np.flatnonzero(lost)
-            serving[idx] = -1
-            serving[idx[rows]] = cols
+            rows, cols = step.best(step.sin_elevation, lost[step.rows])
+            serving[lost] = -1
+            serving[rows] = cols
         ok = serving >= 0
         return e[ok], serving[ok]
 

@@ -32,10 +32,11 @@ from leosim.core.geodesy import (
     up_vectors,
 )
 from leosim.core.time import RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S, reconfiguration_start
+from leosim.core.visibility import pair_geometry
 from leosim.errors import ParameterError
 from leosim.ground.sites import GroundSegment, SiteKind
-from leosim.network.attachment import AttachmentPolicy, ChunkContext, Free, StepGeometry
-from leosim.network.links import LinkOptions, gateway_links, user_geometry
+from leosim.network.attachment import AttachmentPolicy, Candidates, ChunkContext, Free, StepGeometry
+from leosim.network.links import LinkOptions, gateway_links, user_geometry, user_links
 from leosim.network.modes import ISL, RoutingMode
 from leosim.space.constellation import Constellation
 from leosim.space.lasers import cross_shell_pairs
@@ -288,52 +289,75 @@ class Network:
                 margin_out.append(m)
             return np.array(sin_out), np.array(margin_out)
 
+        def candidates(t0: float, t1: float) -> Candidates:
+            times = (np.array([t0, t1]) * 1e9).round().astype("datetime64[ns]")
+            pos = self.constellation.positions(times)
+            g = self._ground
+            ti = g["term_idx"]
+            sp0 = user_links(self.links, self.constellation, g["ep_xyz"][ti], g["ep_up"][ti], pos[0])
+            s1, r1 = pair_geometry(g["ep_xyz"][ti], g["ep_up"][ti], pos[1], sp0.rows, sp0.cols)
+            return Candidates(sp0.rows, sp0.cols, sp0.sin_elevation, s1, self.links.terminal_rule.margin(s1, r1),
+                              sp0.range_m)
+
         route_cost = None
         if targets is not None and (np.asarray(targets) >= 0).any():
-            def route_cost(t: float, fixed: np.ndarray | None = None) -> np.ndarray:
-                return self.route_cost(t, targets, fixed)
+            def route_cost(t: float, rows: np.ndarray, cols: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
+                return self.route_cost(t, targets, rows, cols, fixed)
 
-        return ChunkContext(t_unix_s=t_unix_s, geometry=geometry, route_cost=route_cost, followers=followers)
+        return ChunkContext(t_unix_s=t_unix_s, geometry=geometry, candidates=candidates, route_cost=route_cost,
+                            followers=followers)
 
-    def route_cost(self, t_unix_s: float, targets: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
-        """``(n_terminals, n_sats)`` one-way delay (s) at ``t_unix_s`` from each terminal up
-        to each satellite it sees and on, by the shortest route, to its target node (its
-        home PoP, or the sink of the far terminal of its pair, reached through the
-        satellite ``fixed`` gives that terminal, or any it sees); inf where there is no route."""
+    def route_cost(self, t_unix_s: float, targets: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                   fixed: np.ndarray | None = None) -> np.ndarray:
+        """One-way delay (s) at ``t_unix_s`` from terminal ``rows`` (``term_idx`` order) up
+        to satellite ``cols`` and on, by the shortest route, to the terminal's target node
+        (its home PoP, or the sink of the far terminal of its pair, reached through the
+        satellite ``fixed`` gives that terminal, or any it sees); inf where there is no
+        route. A step at this instant that already searched back from these targets
+        lends its search."""
         o, g = self._layout, self._ground
         targets = np.asarray(targets, dtype=np.int64)
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        wanted = np.unique(targets[targets >= 0])
         times = np.array([round(t_unix_s * 1e9)], dtype="datetime64[ns]")
-        pos = self.constellation.positions(times)[0]
-        rows, cols, w, _, _ = self._infrastructure(pos, t_unix_s)
-        sin_el, rng, margin = self.endpoint_geometry(pos)
-        visible = margin >= 0
-        # far terminals are reached through any satellite they see (their own schedule
-        # is not known here; the best of them is what a connected controller would pick)
-        sinks = np.unique(targets[(targets >= o["dst"]) & (targets < o["gw_in"])])
-        if len(sinks):
-            pos_of = {int(e): k for k, e in enumerate(g["term_idx"])}
-            for node in sinks.tolist():
-                k = pos_of.get(node - o["dst"])
-                if k is None:
-                    continue
-                sc = np.flatnonzero(visible[k])
-                if fixed is not None and fixed[k] >= 0:
-                    sc = sc[sc == fixed[k]]
-                rows.append(sc)
-                cols.append(np.full(len(sc), node))
-                w.append(rng[k, sc] / C)
-        ww = np.maximum(np.concatenate(w), 1e-12)
-        graph = sp.csr_matrix((ww, (np.concatenate(rows), np.concatenate(cols))), shape=(o["n"], o["n"]))
-        uniq = np.unique(targets[targets >= 0])
-        cost = np.full(visible.shape, np.inf)
-        if len(uniq) == 0:
-            return cost
-        dist = dijkstra(graph.T.tocsr(), directed=True, indices=uniq)  # (n_targets, n): node -> target
-        row_of = np.searchsorted(uniq, np.maximum(targets, 0))
-        to_target = dist[row_of][:, : o["S"]]  # (n_terminals, S)
-        up = np.where(visible, rng / C, np.inf)
-        cost = up + to_target
-        cost[targets < 0] = np.inf
+        pos = None
+        cached = self._step_cache.get("dist")
+        if cached is not None and cached[0] == t_unix_s and np.isin(wanted, cached[1]).all():
+            _, uniq, dist_s = cached
+        else:
+            pos = self.constellation.positions(times)[0]
+            rows_l, cols_l, w_l, _, _ = self._infrastructure(pos, t_unix_s)
+            # far terminals are reached through the satellite they were given, or any they
+            # see (the best of them is what a connected controller would pick)
+            sinks = wanted[(wanted >= o["dst"]) & (wanted < o["gw_in"])]
+            if len(sinks):
+                ti = g["term_idx"]
+                pos_of = {int(e): k for k, e in enumerate(ti)}
+                ks = [pos_of[int(n) - o["dst"]] for n in sinks if int(n) - o["dst"] in pos_of]
+                sub = np.array(ks, dtype=np.int64)
+                links = user_links(self.links, self.constellation, g["ep_xyz"][ti[sub]], g["ep_up"][ti[sub]], pos)
+                k_of = sub[links.rows]
+                ok = np.ones(len(k_of), dtype=bool)
+                if fixed is not None:
+                    fk = np.asarray(fixed)[k_of]
+                    ok = (fk < 0) | (fk == links.cols)
+                rows_l.append(links.cols[ok])
+                cols_l.append(o["dst"] + ti[k_of[ok]])
+                w_l.append(links.range_m[ok] / C)
+            uniq = wanted
+            if len(uniq) == 0:
+                return np.full(len(rows), np.inf)
+            dist_s = dijkstra(self._graph(rows_l, cols_l, w_l).T.tocsr(), directed=True, indices=uniq)[:, : o["S"]]
+        # the uplink: range at this instant
+        if pos is None:
+            pos = self.constellation.positions(times)[0]
+        ti = g["term_idx"]
+        _, rng = pair_geometry(g["ep_xyz"][ti], g["ep_up"][ti], pos, rows, cols)
+        t_of = targets[rows]
+        row_of = np.searchsorted(uniq, np.maximum(t_of, 0))
+        row_of = np.minimum(row_of, len(uniq) - 1)
+        cost = rng / C + dist_s[row_of, cols]
+        cost[(t_of < 0) | (uniq[row_of] != t_of)] = np.inf
         return cost
 
     # --------------------------------------------------------------- solving
@@ -385,7 +409,7 @@ class Network:
         # backwards from the targets when they are few (PoPs) and the sources many, and no
         # pair needs a fibre-only answer or a per-step choice of PoP
         rev_targets = np.unique(target)
-        reverse = (not best_pop and not fibre_only.any() and len(sources) >= 4
+        reverse = (not best_pop and bool(to_server.all()) and len(sources) >= 4
                    and 2 * len(rev_targets) <= len(sources))
         rev_row = np.searchsorted(rev_targets, target)
         targets, followers = self._terminal_targets(a, b, target, to_server)
@@ -411,12 +435,14 @@ class Network:
                 if k % block == 0:
                     pos_block = self.constellation.positions(times[k:k + block], knot_s=knot_s)
                 pos = pos_block[k % block]
-            graph, n_isl_up[k] = self._step_graph(pos, t_unix[k], state)
             if reverse:
                 # few targets for many sources (terminals to their PoPs): search backwards
                 # from each target once instead of forwards from every source
-                dist_r, next_r = dijkstra(graph.T.tocsr(), directed=True, indices=rev_targets, return_predecessors=True)
-                res = self._walk_reverse(dist_r, next_r, rev_row, o["src"] + a, target, want_paths)
+                res, n_isl_up[k] = self._reverse_step(pos, t_unix[k], state, rev_targets, rev_row, o["src"] + a, want_paths)
+            else:
+                graph, n_isl_up[k] = self._step_graph(pos, t_unix[k], state)
+            if reverse:
+                pass
             elif len(sources):
                 if best_pop:  # every PoP is a candidate target: search everything
                     dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
@@ -561,29 +587,82 @@ class Network:
                 w_l += [gw_w]
         return rows_l, cols_l, w_l, isl_up, gw_sats
 
-    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
-        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
-        o, g = self._layout, self._ground
-        rows_l, cols_l, w_l, isl_up, gw_sats = self._infrastructure(pos, t_unix_s)
-        # terminals, through the attachment policy
-        sin_el, rng, margin = self.endpoint_geometry(pos)
-        visible = margin >= 0
+    def _attach(self, pos: np.ndarray, t_unix_s: float, state: object, isl_up: np.ndarray, gw_sats):
+        """Terminal-satellite links the attachment policy chooses at one instant:
+        (endpoint indices, satellite indices, one-way delays in s)."""
+        g = self._ground
+        ti = g["term_idx"]
+        vis = user_links(self.links, self.constellation, g["ep_xyz"][ti], g["ep_up"][ti], pos)
+        keep = np.ones(len(vis.rows), dtype=bool)
         if not isinstance(self.attachment, Free):
             # a policy that picks one satellite must pick one that can carry traffic on:
             # of the best-connected satellites if the terminal sees any, else of any
             # satellite that can forward at all
             best, any_ = self._usable(isl_up, gw_sats)
-            vis_best = visible & best[None, :]
-            visible = np.where(vis_best.any(axis=1)[:, None], vis_best, visible & any_[None, :])
-        er, sc = self.attachment.choose(state, StepGeometry(t_unix_s, sin_el, rng, visible))
-        e_idx = g["term_idx"][er]
-        wd = rng[er, sc] / C
+            on_best = best[vis.cols]
+            has_best = np.bincount(vis.rows[on_best], minlength=len(ti))[: len(ti)] > 0
+            keep = np.where(has_best[vis.rows], on_best, any_[vis.cols])
+        step = StepGeometry(t_unix_s, len(ti), vis.rows[keep], vis.cols[keep], vis.sin_elevation[keep], vis.range_m[keep])
+        er, sc = self.attachment.choose(state, step)
+        # the range of each chosen pair: look it up among the visible ones
+        key = step.rows.astype(np.int64) * self.constellation.n_sats + step.cols
+        order = np.argsort(key)
+        at = order[np.searchsorted(key[order], er.astype(np.int64) * self.constellation.n_sats + sc)]
+        return ti[er], sc, step.range_m[at] / C
+
+    @cached_property
+    def _step_cache(self) -> dict:
+        return {}
+
+    def _graph(self, rows_l, cols_l, w_l) -> sp.csr_matrix:
+        n = self._layout["n"]
+        ww = np.maximum(np.concatenate(w_l), 1e-12)  # csgraph reads a zero weight as no edge
+        return sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(n, n))
+
+    def _step_graph(self, pos: np.ndarray, t_unix_s: float, state: object) -> tuple[sp.csr_matrix, int]:
+        """The directed graph of one-way delays (s) at one instant, and the laser links up."""
+        o = self._layout
+        rows_l, cols_l, w_l, isl_up, gw_sats = self._infrastructure(pos, t_unix_s)
+        e_idx, sc, wd = self._attach(pos, t_unix_s, state, isl_up, gw_sats)
         rows_l += [o["src"] + e_idx, sc]
         cols_l += [sc, o["dst"] + e_idx]
         w_l += [wd, wd]
-        ww = np.maximum(np.concatenate(w_l), 1e-12)  # csgraph reads a zero weight as no edge
-        graph = sp.csr_matrix((ww, (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(o["n"], o["n"]))
-        return graph, len(isl_up) if self.routing.isl else 0
+        return self._graph(rows_l, cols_l, w_l), len(isl_up) if self.routing.isl else 0
+
+    def _reverse_step(self, pos, t_unix_s, state, rev_targets, rev_row, src_nodes, want_paths):
+        """One step searched backwards from the targets (PoPs): one Dijkstra per target on
+        the graph without terminals (terminals add no route between other nodes: a
+        terminal's source node has only edges out, its sink only edges in), shared with
+        the attachment policy's route costs at that instant; each source then takes the
+        best of its links up."""
+        o = self._layout
+        rows_l, cols_l, w_l, isl_up, gw_sats = self._infrastructure(pos, t_unix_s)
+        dist_r, next_r = dijkstra(self._graph(rows_l, cols_l, w_l).T.tocsr(), directed=True,
+                                  indices=rev_targets, return_predecessors=True)
+        self._step_cache["dist"] = (t_unix_s, rev_targets, dist_r[:, : o["S"]].copy())
+        e_idx, sc, wd = self._attach(pos, t_unix_s, state, isl_up, gw_sats)
+        n_p = len(src_nodes)
+        if len(e_idx):
+            order = np.argsort(e_idx, kind="stable")
+            e_sorted = e_idx[order]
+            ep = src_nodes - o["src"]
+            lo = np.searchsorted(e_sorted, ep, "left")
+            hi = np.searchsorted(e_sorted, ep, "right")
+            counts = hi - lo
+            rep = np.repeat(np.arange(n_p), counts)
+            edge = order[np.concatenate([np.arange(x, y) for x, y in zip(lo.tolist(), hi.tolist())])] if counts.sum() else np.zeros(0, dtype=np.int64)
+            cand = wd[edge] + dist_r[rev_row[rep], sc[edge]]
+            pick = np.lexsort((sc[edge], cand, rep))  # per pair, the shortest (ties: lowest index)
+            first = np.ones(len(pick), dtype=bool)
+            first[1:] = rep[pick][1:] != rep[pick][:-1]
+            chosen = pick[first]
+            p_idx = rep[chosen]
+            ok = np.isfinite(cand[chosen])
+            p_idx, chosen = p_idx[ok], chosen[ok]
+            dist_r[rev_row[p_idx], src_nodes[p_idx]] = cand[chosen]
+            next_r[rev_row[p_idx], src_nodes[p_idx]] = sc[edge[chosen]]
+        res = self._walk_reverse(dist_r, next_r, rev_row, src_nodes, rev_targets[rev_row], want_paths)
+        return res, len(isl_up) if self.routing.isl else 0
 
     def _usable(self, isl_up: np.ndarray, gw_sats: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Satellites that can carry a terminal's traffic on, at one step: (best, any).
