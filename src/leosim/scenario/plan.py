@@ -22,7 +22,7 @@ from leosim.ground.countries import on_land, snap_to_land
 from leosim.ground.geonames import continent_of
 from leosim.ground.places import resolve_endpoint, resolve_place
 from leosim.ground.sites import GroundSegment, Site, SiteKind
-from leosim.network.builder import build_network
+from leosim.network.builder import build_network, home_pop_index
 from leosim.network.links import LinkOptions
 from leosim.network.modes import RoutingMode, routing_mode
 from leosim.network.routing import Network
@@ -102,8 +102,9 @@ def build_terminals(scn: Scenario, base: Path | None) -> list[Site]:
 def _ground_file(spec: str, kind: SiteKind, base: Path | None) -> GroundSegment:
     if spec == "none":
         return GroundSegment.from_sites([])
-    if spec == "starlink":
-        return GroundSegment.starlink_gateways() if kind is SiteKind.GATEWAY else GroundSegment.starlink_pops()
+    network = {"starlink": "2026", "starlink-2026": "2026", "starperf-2024": "starperf-2024"}.get(spec.strip().lower())
+    if network is not None:  # a vendored Starlink ground network (the 2026 one by default)
+        return GroundSegment.starlink_gateways(network) if kind is SiteKind.GATEWAY else GroundSegment.starlink_pops(network)
     return GroundSegment.from_file(resolve_path(spec, base), kind=kind)
 
 
@@ -131,10 +132,10 @@ def build_ground(scn: Scenario, base: Path | None, policy) -> tuple[GroundSegmen
 
         n_gw, n_pop = len(gateways), len(pops)
         gateways, pops = allowed_ground(policy, gateways, pops)
-        if len(pops) == 0 and n_pop and scn.traffic.destination == "nearest-pop" and scn.ground.terminals:
+        if len(pops) == 0 and n_pop and scn.traffic.destination != "none" and scn.ground.terminals:
             raise ScenarioError(
-                f"policy {policy.name!r} allows none of the {n_pop} PoPs, but traffic.destination = 'nearest-pop' "
-                "needs one; expected a policy whose pop_countries include a country with a PoP"
+                f"policy {policy.name!r} allows none of the {n_pop} PoPs, but traffic.destination = "
+                f"{scn.traffic.destination!r} needs one; expected a policy whose pop_countries include a country with a PoP"
             )
         if len(gateways) == 0 and n_gw:
             raise ScenarioError(
@@ -176,14 +177,19 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
     endpoints: list[Site] = list(terminals)
     index = {s.name.lower(): i for i, s in enumerate(endpoints)}
     pairs, kinds = [], []
-    if scn.traffic.destination == "nearest-pop" and terminals:
+    to_pop = scn.traffic.destination in ("home-pop", "nearest-pop")
+    if to_pop and terminals:
         if len(pops) == 0:
-            raise ScenarioError("traffic.destination = 'nearest-pop' needs PoPs, but ground.pops = 'none'; expected PoPs")
+            raise ScenarioError(f"traffic.destination = {scn.traffic.destination!r} needs PoPs, but ground.pops = 'none'; expected PoPs")
         d = great_circle_m(
             np.array([s.latitude_deg for s in terminals])[:, None], np.array([s.longitude_deg for s in terminals])[:, None],
             pops.latitude_deg[None, :], pops.longitude_deg[None, :],
         )
-        for i, j in enumerate(np.argmin(d, axis=1)):
+        chosen = np.argmin(d, axis=1)
+        if scn.traffic.destination == "home-pop":
+            home = home_pop_index(GroundSegment.from_sites(terminals), pops)
+            chosen = np.where(home >= 0, home, chosen)
+        for i, j in enumerate(chosen):
             p = pops[int(j)]
             key = f"pop {p.name}".lower()
             if key not in index:
@@ -213,7 +219,13 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
     network = None
     if pairs:
         ground = GroundSegment.from_sites(endpoints)
-        network = build_network(c, ground, routing=mode, attach=r.attach, links=links, gateways=gateways, pops=pops)
+        # a terminal's traffic leaves at the PoP its destination stands at (home or nearest)
+        endpoint_pop = np.full(len(endpoints), -1, dtype=np.int64)
+        if to_pop and terminals:
+            endpoint_pop[: len(terminals)] = chosen
+        network = build_network(c, ground, routing=mode, attach=r.attach, links=links, gateways=gateways, pops=pops,
+                                pop_selection="home" if scn.traffic.destination != "nearest-pop" else "nearest",
+                                endpoint_pop=endpoint_pop if scn.traffic.destination == "home-pop" else None)
     pairs_arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     labels = [f"{endpoints[i].name} -> {'internet:' if endpoints[j].kind is SiteKind.SERVER else ''}{endpoints[j].name}"
               for i, j in pairs]

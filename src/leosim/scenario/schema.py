@@ -118,7 +118,9 @@ class TerminalGroup(_Model):
 
 
 class GroundSpec(_Model):
-    """Terminals, and where gateways and PoPs come from (``"starlink"``, a file, ``"none"``).
+    """Terminals, and where gateways and PoPs come from: ``"starlink"`` (Starlink's 2026
+    ground network, also ``"starlink-2026"``), ``"starperf-2024"`` (StarPerf's list of
+    January 2024, for reproducing older work), a file, or ``"none"``.
 
     ``gateway_countries`` keeps only gateways in those countries (e.g. ``["PL", "LT"]``);
     ``gateway_exclude`` drops the gateways of those countries (a government that forbids them).
@@ -156,10 +158,12 @@ class RoutingSpec(_Model):
 
 
 class TrafficSpec(_Model):
-    """What to measure: each terminal to a server at a PoP (``"nearest-pop"``: the PoP
-    nearest the terminal), and/or explicit place pairs plotted over time."""
+    """What to measure: each terminal to a server at a PoP (``"home-pop"``: the PoP Starlink
+    assigns to the terminal's country and region, by its GeoIP feed; ``"nearest-pop"``: the
+    PoP nearest the terminal, leosim's rule before 2026-12), and/or explicit place pairs
+    plotted over time."""
 
-    destination: Literal["nearest-pop", "none"] = "nearest-pop"
+    destination: Literal["home-pop", "nearest-pop", "none"] = "home-pop"
     pairs: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = []
     plot_pairs: Annotated[int, Field(ge=0, le=20)] = 6
 

@@ -58,6 +58,7 @@ AttachOpt = Annotated[str, typer.Option("--attach", help=f"Which visible satelli
 MinElOpt = Annotated[float | None, typer.Option("--min-elevation", help=f"Ground-satellite elevation mask, degrees (default {DEFAULT_MIN_ELEVATION_DEG:g}).")]
 MaxGslOpt = Annotated[float | None, typer.Option("--max-gsl-length", help="Hypatia-style: a ground-satellite link exists when its slant range is at most this many metres (instead of the elevation mask).")]
 MaxIslOpt = Annotated[float | None, typer.Option("--max-isl-length", help="Drop laser links longer than this many metres (they are always dropped when they dip below 80 km altitude).")]
+PopOpt = Annotated[str, typer.Option("--pop", help="Where traffic to 'internet:' leaves Starlink: home (the PoP Starlink assigns to the terminal's country and region, its GeoIP feed of 2026-10-08), nearest (the PoP nearest the terminal) or best (the lowest delay, each step).")]
 IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links from a file (Hypatia isls.txt: one 'A B' satellite-index pair per line) instead of +Grid.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes or Dask workers to use (default: all cores).", min=1)]
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where chunks run: serial, processes (this machine's cores), dask (a LocalCluster, or --scheduler).")]
@@ -105,7 +106,7 @@ def link_options(min_elevation: float | None, max_gsl_length: float | None = Non
 
 
 def network_from_options(c, endpoints, routing: str, attach: str, min_elevation, max_gsl_length, max_isl_length,
-                         isl_file: Path | None, pop_selection: str = "nearest"):
+                         isl_file: Path | None, pop_selection: str = "home"):
     """The network of ``path``, ``pairs`` and ``emulate``: the shared builder with the shared options."""
     from leosim.formats.isl import read_isl_file
     from leosim.network.builder import build_network
@@ -116,8 +117,13 @@ def network_from_options(c, endpoints, routing: str, attach: str, min_elevation,
                          isl_pairs=isl_pairs, pop_selection=pop_selection)
 
 
-def check_choices(routing: str | None = None, attach: str | None = None) -> None:
-    """Refuse an unknown routing mode or attachment policy (or bad parameters) before any work."""
+def check_choices(routing: str | None = None, attach: str | None = None, pop: str | None = None) -> None:
+    """Refuse an unknown routing mode, attachment policy (or bad parameters) or PoP choice before any work."""
+    if pop is not None:
+        from leosim.network.routing import POP_SELECTIONS
+
+        if pop not in POP_SELECTIONS:
+            raise ParameterError(f"--pop {pop!r}; expected one of: {', '.join(POP_SELECTIONS)}")
     if routing is not None:
         MODES.check(routing)
     if attach is not None:

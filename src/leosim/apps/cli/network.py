@@ -25,6 +25,7 @@ from leosim.apps.cli.common import (
     MaxGslOpt,
     MaxIslOpt,
     MinElOpt,
+    PopOpt,
     RoutingOpt,
     SchedulerOpt,
     StartOpt,
@@ -135,6 +136,7 @@ def path_cmd(
     max_gsl_length: MaxGslOpt = None,
     max_isl_length: MaxIslOpt = None,
     isl_file: IslFileOpt = None,
+    pop: PopOpt = "home",
     ground_stations: Annotated[Path | None, typer.Option("--ground-stations", help="Site file (CSV with header, or Hypatia id,name,lat,lon,elev); names in it resolve first.")] = None,
     constellation: ConstellationOpt = None,
     tle: TleOpt = None,
@@ -149,12 +151,13 @@ def path_cmd(
 
     elevation(min_elevation, max_gsl_length)
     check_durations(duration, step)
-    check_choices(routing, attach)
+    check_choices(routing, attach, pop)
     sites = GroundSegment.from_file(ground_stations) if ground_stations is not None else None
     a, b = resolve_endpoint(src, sites), resolve_endpoint(dst, sites)
     c = load_constellation(constellation, tle)
     grid = time_grid(c, start, duration, step)
-    net = network_from_options(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, max_gsl_length, max_isl_length, isl_file)
+    net = network_from_options(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, max_gsl_length, max_isl_length, isl_file,
+                               pop_selection=pop)
     rows: list[dict] = []
 
     def sink(ch):
