@@ -21,6 +21,7 @@ import numpy as np
 
 from leosim.core.time import TimeGrid
 from leosim.engine.executors import Executor, Processes, Serial, default_workers
+from leosim.models.latency import LatencyModel
 from leosim.network.routing import Network
 
 __all__ = ["PairChunk", "chunk_bounds", "default_chunk_steps", "default_workers", "iter_chunks", "run_pairs"]
@@ -38,11 +39,16 @@ class PairChunk:
     i0: int
     i1: int
     rtt_s: np.ndarray | None = None         # float64 propagation round trip, NaN when unreachable
+    ping_s: np.ndarray | None = None        # float64 predicted median idle ping (models.latency), NaN when unreachable
     length_m: np.ndarray | None = None      # float64 one-way path length
     hops: np.ndarray | None = None          # int16
     path_hash: np.ndarray | None = None     # uint64
     path_changed: np.ndarray | None = None  # bool: the path differs from the step before
     n_isl_up: np.ndarray | None = None      # (n_steps,) int32
+    sats: np.ndarray | None = None          # int16 satellites on the path
+    gateways: np.ndarray | None = None      # int16 gateway sites on the path
+    landing: np.ndarray | None = None       # int32 gateway the traffic comes down at (-1: none)
+    fibre_rtt_s: np.ndarray | None = None   # float64 the part of rtt_s in terrestrial fibre
     paths: list | None = None
     written: bool = False
 
@@ -64,7 +70,7 @@ def default_chunk_steps(grid: TimeGrid) -> int:
 
 def _chunk_task(context, task) -> PairChunk:
     """Solve one chunk (plus the step before it); write it to the store if there is one."""
-    network, pairs, store = context
+    network, pairs, store, latency = context
     i0, times, want_paths, step_s, prev_time = task
     with_prev = prev_time is not None
     all_times = np.concatenate([[prev_time], times]) if with_prev else times
@@ -73,15 +79,22 @@ def _chunk_task(context, task) -> PairChunk:
     h = r.path_hash
     changed = np.zeros((len(times), len(pairs)), dtype=bool)
     changed[:] = h[k:] != (h[k - 1:-1] if with_prev else np.concatenate([h[:1], h[:-1]]))
+    server = network.server_mask
+    terminals = (~server[pairs[:, 0]]).astype(np.int8) + (~server[pairs[:, 1]]).astype(np.int8)
     chunk = PairChunk(
         i0=i0,
         i1=i0 + len(times),
         rtt_s=r.rtt_s[k:],
+        ping_s=latency.median_ping_s(r.rtt_s[k:], r.sats[k:], r.gateways[k:], terminals[None, :]),
         length_m=r.length_m[k:],
         hops=r.hops[k:],
         path_hash=h[k:],
         path_changed=changed,
         n_isl_up=r.n_isl_up[k:],
+        sats=r.sats[k:],
+        gateways=r.gateways[k:],
+        landing=r.landing[k:],
+        fibre_rtt_s=r.fibre_rtt_s[k:],
         paths=None if r.paths is None else r.paths[k:],
     )
     if store is not None:
@@ -101,11 +114,13 @@ def iter_chunks(
     executor: Executor | None = None,
     store=None,
     skip: set[int] | frozenset[int] = frozenset(),
+    latency: LatencyModel | None = None,
 ) -> Iterator[PairChunk]:
     """Yield each chunk's results (or, with a ``store``, its receipt) in time order.
 
     Without an ``executor``, ``workers > 1`` uses forked processes. ``skip`` holds the
-    first step of chunks that are already done (resuming a run).
+    first step of chunks that are already done (resuming a run). ``latency``: the model
+    of what ping shows on top of propagation (default: :class:`LatencyModel` as fitted).
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid))
@@ -121,7 +136,7 @@ def iter_chunks(
     network._static_edges  # noqa: B018
     if executor is None:
         executor = Processes(workers) if workers > 1 else Serial()
-    yield from executor.imap(_chunk_task, (network, pairs, store), tasks)
+    yield from executor.imap(_chunk_task, (network, pairs, store, latency or LatencyModel()), tasks)
 
 
 def run_pairs(
@@ -137,10 +152,11 @@ def run_pairs(
     executor: Executor | None = None,
     store=None,
     skip: set[int] | frozenset[int] = frozenset(),
+    latency: LatencyModel | None = None,
 ) -> None:
     """Solve every step and pass each chunk to ``sink`` in order; ``progress(n_steps_done)``."""
     for chunk in iter_chunks(network, grid, pairs, workers=workers, chunk_steps=chunk_steps, want_paths=want_paths,
-                             executor=executor, store=store, skip=skip):
+                             executor=executor, store=store, skip=skip, latency=latency):
         sink(chunk)
         if progress is not None:
             progress(chunk.i1 - chunk.i0)

@@ -1,6 +1,7 @@
 """Per-step pair results on disk, written as they are computed: zarr or netCDF.
 
-The dataset has dimensions ``time`` and ``pair``; variables ``rtt_ms``, ``length_km``,
+The dataset has dimensions ``time`` and ``pair``; variables ``rtt_ms`` (propagation),
+``ping_ms`` (the predicted median idle ping, :mod:`leosim.models.latency`), ``length_km``,
 ``hops``, ``path_hash`` (a fingerprint of the node sequence), ``path_changed`` (the path
 differs from the previous step's; netCDF stores it as 0/1) and ``n_isl_up``; coordinates
 ``time``, ``t_s``, ``src``, ``dst`` (site names) and the endpoints' indices. Zarr stores
@@ -47,6 +48,7 @@ class Variable:
 #: would take it for "missing" and turn them to floats).
 VARIABLES = {
     "rtt_ms": Variable(("time", "pair"), "<f4", np.nan, {"long_name": "round-trip propagation time", "units": "ms"}, "rtt_s", 1e3),
+    "ping_ms": Variable(("time", "pair"), "<f4", np.nan, {"long_name": "predicted median idle ping (propagation plus access, processing, queueing; docs/latency.md)", "units": "ms"}, "ping_s", 1e3),
     "length_km": Variable(("time", "pair"), "<f4", np.nan, {"long_name": "one-way path length", "units": "km"}, "length_m", 1e-3),
     "hops": Variable(("time", "pair"), "<i2", None, {"long_name": "links on the path"}, "hops"),
     "path_hash": Variable(("time", "pair"), "<u8", None, {"long_name": "fingerprint of the node sequence"}, "path_hash"),

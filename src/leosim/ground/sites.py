@@ -360,13 +360,18 @@ class GroundSegment:
         return cls.from_records(read_site_file(path), kind)
 
     @classmethod
-    def starlink_gateways(cls, network: str = DEFAULT_NETWORK, include_planned: bool = False) -> GroundSegment:
+    def starlink_gateways(cls, network: str = DEFAULT_NETWORK, include_planned: bool = False,
+                          assume_at_pops: bool = True) -> GroundSegment:
         """Starlink gateway sites (kind GATEWAY) of a vendored ground network.
 
         ``"2026"`` (the default): the 214 operational gateways of the community list of
         2026-03-20 (juliensimon/starlink-viz, MIT), sorted by name; ``include_planned`` adds
         the 93 planned ones (307 sites). Many coordinates are town-level. See
-        ``leosim/data/starlink_2026/README.md``.
+        ``leosim/data/starlink_2026/README.md``. With ``assume_at_pops`` (the default), a
+        gateway is assumed at every PoP of the feed that has no listed gateway within
+        :data:`ASSUMED_GATEWAY_KM` (Johannesburg, Nairobi, Dhaka, Almaty, Lima, ...: 14
+        sites named "<code> (assumed gateway)"), because the community lists miss the
+        gateways that serve those countries at the latencies Starlink publishes.
 
         ``"starperf-2024"``: StarPerf's 222 sites of January 2024 (from FCC filings, a few
         approximate; ``leosim/data/README.md``). That list has no planned sites, so
@@ -375,7 +380,7 @@ class GroundSegment:
         Unknown networks raise :class:`ParameterError`. The same arguments give the same
         (cached) object.
         """
-        return _starlink_gateways(network_argument(network), bool(include_planned))
+        return _starlink_gateways(network_argument(network), bool(include_planned), bool(assume_at_pops))
 
     @classmethod
     def starlink_pops(cls, network: str = DEFAULT_NETWORK, include_idle: bool = False) -> GroundSegment:
@@ -515,11 +520,26 @@ def _pops_2026() -> tuple[tuple[Site, bool], ...]:
     return tuple(out)
 
 
+#: A PoP of the feed with no listed gateway within this distance gets a gateway assumed at
+#: the PoP (docs/latency.md): the community lists miss most gateways of Africa and South
+#: Asia, yet Starlink serves Eswatini at 25 ms and Bangladesh at 24 ms through its
+#: Johannesburg and Dhaka PoPs, which needs a gateway near them.
+ASSUMED_GATEWAY_KM = 500.0
+
+
 @cache
-def _starlink_gateways(network: str, include_planned: bool) -> GroundSegment:
+def _starlink_gateways(network: str, include_planned: bool, assume_at_pops: bool = True) -> GroundSegment:
     if network == "starperf-2024":
         return _vendored("starlink_gateways.csv", SiteKind.GATEWAY)
-    return GroundSegment(site for site, operational in _gateways_2026() if operational or include_planned)
+    listed = GroundSegment(site for site, operational in _gateways_2026() if operational or include_planned)
+    if not assume_at_pops:
+        return listed
+    pops = _starlink_pops(network, False)
+    km = _great_circle_km(pops.latitude_deg, pops.longitude_deg, listed.latitude_deg, listed.longitude_deg)
+    lonely = [p for p, d in zip(pops, km.min(axis=1).tolist(), strict=True) if d > ASSUMED_GATEWAY_KM]
+    assumed = [Site(f"{p.name} (assumed gateway)", p.latitude_deg, p.longitude_deg, 0.0, SiteKind.GATEWAY, p.country)
+               for p in lonely]
+    return GroundSegment(list(listed) + assumed)
 
 
 @cache
@@ -574,7 +594,8 @@ ANTENNA_MATCH_KM = 10.0
 
 
 @cache
-def starlink_gateway_antennas(network: str = DEFAULT_NETWORK, include_planned: bool = False) -> tuple[int, ...]:
+def starlink_gateway_antennas(network: str = DEFAULT_NETWORK, include_planned: bool = False,
+                              assume_at_pops: bool = True) -> tuple[int, ...]:
     """Feeder antennas at each gateway site, in :meth:`GroundSegment.starlink_gateways` order.
 
     ``"starperf-2024"``: StarPerf's own figure per site (a modelling assumption, not a
@@ -589,7 +610,7 @@ def starlink_gateway_antennas(network: str = DEFAULT_NETWORK, include_planned: b
         return starperf
     old = _vendored("starlink_gateways.csv", SiteKind.GATEWAY)
     fallback = int(math.floor(float(np.median(starperf)) + 0.5))
-    new = GroundSegment.starlink_gateways(network, include_planned)
+    new = GroundSegment.starlink_gateways(network, include_planned, assume_at_pops)
     if len(new) == 0:
         return ()
     km = _great_circle_km(new.latitude_deg, new.longitude_deg, old.latitude_deg, old.longitude_deg)

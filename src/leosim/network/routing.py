@@ -108,6 +108,7 @@ class ChunkResult:
     sats: np.ndarray | None = None
     gateways: np.ndarray | None = None
     landing: np.ndarray | None = None  # (n_steps, n_pairs) gateway the traffic comes down at, -1: none
+    fibre_rtt_s: np.ndarray | None = None  # (n_steps, n_pairs) the part of rtt_s spent in fibre on the ground
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,8 +227,7 @@ class Network:
             out["gw_up"] = up_vectors(gw.latitude_deg, gw.longitude_deg).reshape(-1, 3)
             fib = self.links.fibre_stretch * FIBRE_INDEX / C  # seconds per metre of great circle
             d_gw_pop = great_circle_m(gw.latitude_deg[:, None], gw.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
-            out["gw_home"] = np.argmin(d_gw_pop, axis=1)
-            out["gw_home_delay"] = d_gw_pop[np.arange(len(gw)), out["gw_home"]] * fib
+            out["gw_pop_delay"] = d_gw_pop * fib  # (G, P): Starlink's backbone, gateway to PoP
             d_pp = great_circle_m(pops.latitude_deg[:, None], pops.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
             out["pop_pop_delay"] = d_pp * fib
             d_ep_pop = great_circle_m(ep.latitude_deg[:, None], ep.longitude_deg[:, None], pops.latitude_deg[None, :], pops.longitude_deg[None, :])
@@ -242,24 +242,28 @@ class Network:
 
     @cached_property
     def _static_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Edges that never change: fibre between gateways and PoPs, and between PoPs."""
+        """Edges that never change: fibre between gateways and PoPs, and between PoPs.
+
+        Starlink's backbone takes traffic from the gateway it lands at to the PoP it
+        leaves from, whichever that is (Kharkiv's traffic may land in Poland and leave at
+        Warsaw; Vilnius's lands in Poland and leaves at Stockholm): every gateway is
+        linked to every PoP by fibre along the great circle times the fibre stretch."""
         rows, cols, w = [], [], []
         if self.uses_gateways:
             o, g = self._layout, self._ground
             G, P = o["G"], o["P"]
-            gi = np.arange(G)
-            home = o["pop"] + g["gw_home"]
+            gi, pj = np.nonzero(np.ones((G, P), dtype=bool))
             rows += [o["gw_in"] + gi]
-            cols += [home]
-            w += [g["gw_home_delay"]]
-            if self.routing.fibre_relay:
-                rows += [home]
-                cols += [o["gw_out"] + gi]
-                w += [g["gw_home_delay"]]
-            pi, pj = np.nonzero(~np.eye(P, dtype=bool))
-            rows += [o["pop"] + pi]
             cols += [o["pop"] + pj]
-            w += [g["pop_pop_delay"][pi, pj]]
+            w += [g["gw_pop_delay"][gi, pj]]
+            if self.routing.fibre_relay:
+                rows += [o["pop"] + pj]
+                cols += [o["gw_out"] + gi]
+                w += [g["gw_pop_delay"][gi, pj]]
+            pi, pk = np.nonzero(~np.eye(P, dtype=bool))
+            rows += [o["pop"] + pi]
+            cols += [o["pop"] + pk]
+            w += [g["pop_pop_delay"][pi, pk]]
         if not rows:
             z = np.zeros(0, dtype=np.int64)
             return z, z, np.zeros(0)
@@ -426,6 +430,7 @@ class Network:
         n_sats = np.zeros((n_t, n_p), dtype=np.int16)
         n_gws = np.zeros((n_t, n_p), dtype=np.int16)
         landing = np.full((n_t, n_p), -1, dtype=np.int32)
+        fibre_rtt = np.zeros((n_t, n_p))
         paths = [] if want_paths else None
 
         for k in range(n_t):
@@ -482,6 +487,7 @@ class Network:
             n_sats[k] = np.where(reached, res["sats"], 0)
             n_gws[k] = np.where(reached, res["gateways"], 0)
             landing[k] = np.where(reached, res["landing"], -1)
+            fibre_rtt[k] = np.where(reached, 2.0 * (res["fibre_s"] + tail_delay), 0.0)
             if want_paths:
                 step_paths = []
                 for p in range(n_p):
@@ -496,7 +502,7 @@ class Network:
                         nodes = tuple(reversed(nodes))
                     step_paths.append(nodes)
                 paths.append(step_paths)
-        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up, n_sats, n_gws, landing)
+        return ChunkResult(rtt, length, hops, phash, paths, n_isl_up, n_sats, n_gws, landing, fibre_rtt)
 
     def _terminal_targets(self, a, b, target, to_server) -> np.ndarray:
         """Per terminal (``term_idx`` order), the node its traffic goes to, for a connected
@@ -704,6 +710,7 @@ class Network:
             "sats": np.zeros(n_p, dtype=np.int16),
             "gateways": np.zeros(n_p, dtype=np.int16),
             "landing": np.full(n_p, -1, dtype=np.int32),
+            "fibre_s": np.zeros(n_p),
         }
         if n_p == 0 or dist.shape[0] == 0:
             return out
@@ -725,6 +732,7 @@ class Network:
         gw_in[o["gw_in"]:o["gw_in"] + o["G"]] = 1  # a gateway taking traffic down
         gw_in[o["gw_out"]:o["gw_out"] + o["G"]] = 1  # one sending it back up (the same nodes when gateways relay)
         landing = np.full(n_p, -1, dtype=np.int32)
+        fibre_s = np.zeros(n_p)
         for _ in range(o["n"]):
             if not active.any():
                 break
@@ -734,6 +742,7 @@ class Network:
             seg = dist[rows[idx], c] - dist[rows[idx], p]
             fibre = (c >= ground_start) & (p >= ground_start)
             length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
+            fibre_s[idx] += np.where(fibre, seg, 0.0)
             hops[idx] += 1
             sats[idx] += (c < o["src"]).astype(np.int16)
             gws[idx] += gw_in[c]
@@ -746,7 +755,7 @@ class Network:
                     seq[i].append(node)
             active[idx] = p != src_node[idx]
         out["length"], out["hops"], out["hash"], out["sats"], out["gateways"] = length, hops, h, sats, gws
-        out["landing"] = landing
+        out["landing"], out["fibre_s"] = landing, fibre_s
         if want_paths:
             out["paths"] = [tuple(reversed(s)) for s in seq]
         return out
@@ -770,6 +779,7 @@ class Network:
         gw_any[o["gw_in"]:o["gw_in"] + o["G"]] = 1
         gw_any[o["gw_out"]:o["gw_out"] + o["G"]] = 1
         landing = np.full(n_p, -1, dtype=np.int32)
+        fibre_s = np.zeros(n_p)
         visited = []  # per step: the node each pair moved to (-1 once it arrived)
         for _ in range(o["n"]):
             if not active.any():
@@ -780,6 +790,7 @@ class Network:
             seg = dist_r[t_row[idx], c] - dist_r[t_row[idx], nxt]
             fibre = (c >= ground_start) & (nxt >= ground_start)
             length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
+            fibre_s[idx] += np.where(fibre, seg, 0.0)
             hops[idx] += 1
             sats[idx] += (nxt < o["src"]).astype(np.int16)
             gws[idx] += gw_any[nxt]
@@ -801,7 +812,7 @@ class Network:
                 node = seqs[np.flatnonzero(on), k[on]]
                 h[on] = (h[on] ^ node.astype(np.uint64)) * prime
         out = {"delay": d_target, "length": length, "hops": hops, "hash": h, "sats": sats, "gateways": gws,
-               "landing": landing, "paths": [()] * n_p}
+               "landing": landing, "fibre_s": fibre_s, "paths": [()] * n_p}
         if want_paths:
             paths = []
             for i in range(n_p):

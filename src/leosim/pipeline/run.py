@@ -55,13 +55,15 @@ def base_summary(p: Plan) -> dict:
     }
 
 
-def analyse(scn: Scenario, source: Path | None = None, *, log=None) -> tuple[Plan, dict[str, SectionResult]]:
+def analyse(scn: Scenario, source: Path | None = None, *, log=None, workers: int | None = None,
+            executor=None) -> tuple[Plan, dict[str, SectionResult]]:
     """Plan a scenario and run its sections without routing every step: what ``leosim
-    capacity``, ``policy check``, ``jam`` and ``exposure`` do (their scenarios are built in
-    memory from the options)."""
+    capacity``, ``policy check``, ``jam``, ``exposure`` and ``latency`` do (their scenarios
+    are built in memory from the options)."""
     p = build_plan(scn, source)
     upstream = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
-    run_sections([s for s in AFTER_ROUTING if s.name != "traffic"], p, upstream, Context(log=log))
+    run_sections([s for s in AFTER_ROUTING if s.name != "traffic"], p, upstream,
+                 Context(log=log, workers=workers, executor=executor))
     return p, upstream
 
 
@@ -73,6 +75,17 @@ def write_results(out_dir: Path, p: Plan, results: dict[str, SectionResult]) -> 
         for name, rows in r.tables.items():
             kind = p.scenario.outputs.tables if name == "pairs" else "csv"
             written.append(write_table(out_dir, name, rows, columns(name, region if name == "jamming" else None), kind))
+    return written
+
+
+def write_maps(out_dir: Path, results: dict[str, SectionResult]) -> list[Path]:
+    """The maps a run writes beside its tables: ``latency_map.png`` for a ``[latency]`` section."""
+    written = []
+    lat = results.get("latency")
+    if lat is not None and lat.data.get("map"):
+        from leosim.present.latency_maps import latency_section_map
+
+        written.append(latency_section_map(out_dir / "latency_map.png", lat.data["rows"]))
     return written
 
 
@@ -88,8 +101,9 @@ def live_pairs(p: Plan, results: dict[str, SectionResult]) -> np.ndarray | None:
 
 
 def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, workers, executor, progress, log,
-          marker: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Route every step into the store; the RTT (ms) and path changes per pair come back."""
+          marker: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Route every step into the store; the propagation RTT (ms), the predicted median
+    ping (ms) and the path changes per pair come back."""
     from leosim.engine.chunks import default_chunk_steps, default_workers, run_pairs
     from leosim.engine.stores import PairsStore, PairsWriter, open_pairs
 
@@ -98,6 +112,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
              "routing": p.network.routing.spec, "attachment": p.network.attachment.spec}
     chunk_steps = default_chunk_steps(grid)
     rtt = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
+    ping = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
     changed = np.zeros(n_p, dtype=np.int64)
     skip: set[int] = set()
     store = writer = None
@@ -109,6 +124,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
             for i0 in skip:
                 i1 = min(i0 + chunk_steps, grid.n_steps)
                 rtt[i0:i1] = done_ds["rtt_ms"].values[i0:i1]
+                ping[i0:i1] = done_ds["ping_ms"].values[i0:i1]
                 changed[:] += np.count_nonzero(done_ds["path_changed"].values[i0:i1], axis=0)
             if log:
                 log(f"resuming: {len(skip)} chunks already done")
@@ -123,6 +139,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
             on = live[ch.i0:ch.i1]
             before = np.concatenate([live[ch.i0 - 1:ch.i0] if ch.i0 > 0 else on[:1], on[:-1]])
             ch.rtt_s = np.where(on, ch.rtt_s, np.nan)
+            ch.ping_s = np.where(on, ch.ping_s, np.nan)
             ch.length_m = np.where(on, ch.length_m, np.nan)
             ch.hops = np.where(on, ch.hops, 0).astype(ch.hops.dtype)
             ch.path_hash = np.where(on, ch.path_hash, 0).astype(ch.path_hash.dtype)
@@ -133,6 +150,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
         else:
             writer.write(ch)
         rtt[ch.i0:ch.i1] = ch.rtt_s * 1e3  # the float32 ms the store holds
+        ping[ch.i0:ch.i1] = ch.ping_s * 1e3
         changed[:] += np.count_nonzero(ch.path_changed, axis=0)
         written[0] += ch.i1 - ch.i0
         if progress:
@@ -153,7 +171,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
         store.finish()
     else:
         writer.close()
-    return rtt, changed
+    return rtt, ping, changed
 
 
 def run(
@@ -204,13 +222,15 @@ def run(
         log(f"{scn.name}: {p.constellation.n_sats:,} satellites, {n_ep} endpoints, {len(p.pairs)} pairs, "
             f"{p.grid.n_steps} steps of {p.grid.step_s:g} s from {format_time(p.grid.start)}")
     results = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
-    rtt = changed = None
+    rtt = ping = changed = None
     if p.network is not None and len(p.pairs):
-        rtt, changed = route(p, out_dir, ts_name, fp, resume=resume, live=live_pairs(p, results), workers=workers,
-                             executor=executor, progress=progress, log=log, marker=marker)
+        rtt, ping, changed = route(p, out_dir, ts_name, fp, resume=resume, live=live_pairs(p, results), workers=workers,
+                                   executor=executor, progress=progress, log=log, marker=marker)
     t_solve = time.perf_counter() - t0
-    run_sections(AFTER_ROUTING, p, results, Context(rtt_ms=rtt, path_changes=changed, log=log, solve_time_s=t_solve))
+    run_sections(AFTER_ROUTING, p, results, Context(rtt_ms=rtt, ping_ms=ping, path_changes=changed, log=log,
+                                                    solve_time_s=t_solve, workers=workers, executor=executor))
     write_results(out_dir, p, results)
+    write_maps(out_dir, results)
     summary = base_summary(p)
     for r in results.values():
         summary.update(r.summary)
@@ -225,4 +245,4 @@ def run(
     return summary
 
 
-__all__ = ["analyse", "base_summary", "live_pairs", "prepare_output", "route", "run", "write_results"]
+__all__ = ["analyse", "base_summary", "live_pairs", "prepare_output", "route", "run", "write_maps", "write_results"]

@@ -160,4 +160,15 @@ def latency_map(
     return path
 
 
-__all__ = ["BAND_MS", "CMAP", "RANGE_MS", "WORST", "latency_map"]
+
+
+def latency_section_map(path: str | Path, rows: list[dict]) -> Path:
+    """The map of a ``latency`` table: predicted median ping per country and, where the
+    table has Starlink's published median, the comparison."""
+    predicted = {r["country"]: r["rtt_p50_ms"] for r in rows if r.get("rtt_p50_ms") is not None}
+    published = {r["country"]: r["published_p50_ms"] for r in rows if r.get("published_p50_ms") is not None}
+    return latency_map(path, predicted, published or None,
+                       title="Predicted median ping to the home PoP (router to internet, 15 s averages)")
+
+
+__all__ = ["BAND_MS", "CMAP", "RANGE_MS", "WORST", "latency_map", "latency_section_map"]

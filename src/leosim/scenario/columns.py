@@ -89,6 +89,19 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("per_terminal_median_mbps", "median per terminal, Mbit/s"),
         ("terminals_at_min_speed", "terminals getting at least the minimum speed"),
     ),
+    "latency": _cols(
+        ("country", "ISO 3166-1 alpha-2 code"), ("iso3", "ISO 3166-1 alpha-3 code"), ("name", "country name"),
+        ("pops", "home PoPs of its users (codes, most users first, ';'-separated)"),
+        ("gateway_countries", "countries its traffic comes down in (most user-steps first, ';'-separated)"),
+        ("users", "terminals placed by population"),
+        ("propagation_p50_ms", "propagation RTT to the home PoP, median over user-steps, ms"),
+        ("rtt_p20_ms", "predicted router-to-internet RTT, 15 s averages, Starlink's p20 (percentiles of performance: "
+                       "20 % of windows are slower), ms"),
+        ("rtt_p50_ms", "predicted RTT, median of the 15 s averages, ms"),
+        ("rtt_p80_ms", "predicted RTT, Starlink's p80 (80 % of windows are slower), ms"),
+        ("reachable", "share of user-steps with a route"),
+        ("published_p50_ms", "Starlink's published median for the country (December 2025), where leosim ships it, ms"),
+    ),
     "capacity_saturated": _cols(
         ("interval_start", "interval, UTC"), ("kind", "what is full: laser, gateway feeder, gateway site, satellite beams or capacity"),
         ("name", "which one"), ("load_mbps", "load, Mbit/s"), ("capacity", "its capacity"),
@@ -112,7 +125,7 @@ def columns(table: str, region: str | None = None) -> list[str]:
 
 #: Every file a run may write into its output directory (``--overwrite`` removes only these).
 OUTPUT_FILES = (
-    "rtt.zarr", "rtt.nc", "summary.json", "scenario.toml", "report.html", "INCOMPLETE",
+    "rtt.zarr", "rtt.nc", "summary.json", "scenario.toml", "report.html", "INCOMPLETE", "latency_map.png",
     *(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")),
 )
 

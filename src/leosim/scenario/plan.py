@@ -212,10 +212,10 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
     for a, b in scn.traffic.pairs:
         pairs.append((endpoint(a), endpoint(b)))
         kinds.append("pair")
-    analyses = [k for k in ("policy", "jamming", "exposure", "capacity") if getattr(scn, k) is not None]
+    analyses = [k for k in ("policy", "jamming", "exposure", "capacity", "latency") if getattr(scn, k) is not None]
     if not pairs and not analyses:
         raise ScenarioError("the scenario routes nothing: traffic.destination = 'none' and traffic.pairs is empty; "
-                            "expected terminals to route or a [capacity], [policy], [jamming] or [exposure] section")
+                            "expected terminals to route or a [capacity], [policy], [jamming], [exposure] or [latency] section")
     network = None
     if pairs:
         ground = GroundSegment.from_sites(endpoints)

@@ -443,6 +443,45 @@ class CapacitySpec(_Model):
         return self
 
 
+class LatencySpec(_Model):
+    """What users measure, country by country (docs/latency.md): ``users`` terminals per
+    country spread by population (GeoNames on H3 cells), each routed to its home PoP
+    (drawn by the PoP shares of Starlink's GeoIP feed) under the scenario's routing, every
+    ``step`` over ``duration`` (default: the scenario's), from the first 15 s
+    reconfiguration at or after the start. ``countries``: ISO codes, or ``"all"``: every
+    country Starlink's feed assigns addresses to that the ``[policy]`` serves.
+    ``seed``: the users' places and PoPs. ``map``: write ``latency_map.png``.
+    """
+
+    countries: list[str] | Literal["all"] = "all"
+    users: Annotated[int, Field(ge=1, le=1000)] = 10
+    seed: int = 0
+    duration: str | None = None
+    step: str = "15s"
+    map: bool = True
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, v):
+        if v == "all":
+            return v
+        if not v:
+            raise ValueError("latency.countries is empty; expected ISO codes such as ['UA', 'IR'] or 'all'")
+        out = []
+        for c in v:
+            if not re.fullmatch(r"[A-Za-z]{2}", c):
+                raise ValueError(f"latency.countries: {c!r} is not an ISO 3166-1 alpha-2 code; expected two letters such as 'IR'")
+            out.append(c.upper())
+        return out
+
+    @field_validator("duration", "step")
+    @classmethod
+    def _durations(cls, v, info):
+        if v is not None:
+            parse_duration(v, what=f"latency.{info.field_name}")
+        return v
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -460,3 +499,4 @@ class Scenario(_Model):
     jamming: JammingSpec | None = None
     exposure: ExposureSpec | None = None
     capacity: CapacitySpec | None = None
+    latency: LatencySpec | None = None

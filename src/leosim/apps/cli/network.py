@@ -164,9 +164,11 @@ def path_cmd(
         for k in range(ch.i1 - ch.i0):
             i = ch.i0 + k
             rtt = float(ch.rtt_s[k, 0]) * 1e3
+            ping = float(ch.ping_s[k, 0]) * 1e3
             rows.append({
                 "t_s": round(float(grid.offsets_s[i]), 6),
                 "rtt_ms": None if not np.isfinite(rtt) else round(rtt, 4),
+                "ping_ms": None if not np.isfinite(ping) else round(ping, 3),
                 "length_km": None if not np.isfinite(rtt) else round(float(ch.length_m[k, 0]) / 1e3, 3),
                 "hops": int(ch.hops[k, 0]),
                 "path": [net.node_name(n) for n in ch.paths[k][0]],
@@ -177,7 +179,7 @@ def path_cmd(
         task = prog.add_task("routing", total=grid.n_steps)
         run_pairs(net, grid, np.array([[0, 1]]), sink, workers=workers or default_workers(), want_paths=True,
                   progress=lambda n: prog.advance(task, n))
-    cols = ["t_s", "rtt_ms", "length_km", "hops", "path", "time_utc"]
+    cols = ["t_s", "rtt_ms", "length_km", "hops", "path", "time_utc", "ping_ms"]
     fmt = format
     if output is not None and format is Fmt.table:
         fmt = Fmt.json if output.suffix.lower() == ".json" else Fmt.csv
@@ -186,6 +188,7 @@ def path_cmd(
         return
     if fmt is Fmt.csv:
         csv_rows = [dict(r, path=" > ".join(r["path"]), rtt_ms="" if r["rtt_ms"] is None else r["rtt_ms"],
+                         ping_ms="" if r["ping_ms"] is None else r["ping_ms"],
                          length_km="" if r["length_km"] is None else r["length_km"]) for r in rows]
         emit(csv_text(csv_rows, cols), output)
         return
@@ -198,11 +201,12 @@ def _print_path_table(a, b, net, grid, rows) -> None:
     out.print(f"[bold]{a.name} -> {b.name}[/bold]: {net.routing.name} routing, {net.attachment.name} attachment, "
               f"{grid.n_steps} steps of {grid.step_s:g} s from {format_time(grid.start)}")
     if ok.any():
-        out.print(f"RTT min {np.nanmin(rtts):.2f} / median {np.nanmedian(rtts):.2f} / max {np.nanmax(rtts):.2f} ms; "
-                  f"reachable {ok.mean():.0%} of steps")
+        pings = np.array([np.nan if r["ping_ms"] is None else r["ping_ms"] for r in rows])
+        out.print(f"propagation RTT min {np.nanmin(rtts):.2f} / median {np.nanmedian(rtts):.2f} / max {np.nanmax(rtts):.2f} ms; "
+                  f"predicted ping median {np.nanmedian(pings):.1f} ms; reachable {ok.mean():.0%} of steps")
     else:
         out.print("[red]no path at any step[/red]")
-    tab = Table("t_s", "rtt_ms", "length_km", "hops", "path")
+    tab = Table("t_s", "rtt_ms", "ping_ms", "length_km", "hops", "path")
     prev = None
     changes = 0
     for r in rows:
@@ -210,6 +214,7 @@ def _print_path_table(a, b, net, grid, rows) -> None:
         if key != prev:
             changes += prev is not None
             tab.add_row(f"{r['t_s']:g}", "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.2f}",
+                        "-" if r["ping_ms"] is None else f"{r['ping_ms']:.1f}",
                         "-" if r["length_km"] is None else f"{r['length_km']:.0f}", str(r["hops"]), " > ".join(r["path"]))
             prev = key
     out.print(f"{changes} path changes; the steps where the path changed:")

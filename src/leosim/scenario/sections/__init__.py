@@ -16,12 +16,13 @@ from leosim.scenario.sections.base import Context, Section, SectionResult
 from leosim.scenario.sections.capacity import CapacitySection
 from leosim.scenario.sections.exposure import ExposureSection
 from leosim.scenario.sections.jamming import JammingSection
+from leosim.scenario.sections.latency import LatencySection
 from leosim.scenario.sections.traffic import TrafficSection
 
 #: Sections that must run before the time steps are routed (they decide who is served).
 BEFORE_ROUTING: tuple[Section, ...] = (JammingSection(), AdmissionSection())
 #: Sections that read the routed run.
-AFTER_ROUTING: tuple[Section, ...] = (TrafficSection(), CapacitySection(), ExposureSection())
+AFTER_ROUTING: tuple[Section, ...] = (TrafficSection(), CapacitySection(), ExposureSection(), LatencySection())
 #: Every section, in the order it runs.
 SECTIONS: tuple[Section, ...] = BEFORE_ROUTING + AFTER_ROUTING
 

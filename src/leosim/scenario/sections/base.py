@@ -47,6 +47,9 @@ class Context:
     path_changes: Any = None
     log: Callable[[str], None] | None = None
     solve_time_s: float = 0.0
+    ping_ms: Any = None        # (n_steps, n_pairs) predicted median idle ping, ms (models.latency)
+    workers: int | None = None  # for sections that route on their own (latency)
+    executor: Any = None
 
 
 class Section(Protocol):
