@@ -46,11 +46,14 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
     if summary.get("n_pairs"):
         rows += [
             ("median RTT to PoP (propagation)", _ms(summary.get("rtt_to_pop_median_ms"))),
+            ("median ping to PoP (predicted)", _ms(summary.get("ping_to_pop_median_ms"))),
             ("p95 RTT to PoP (propagation)", _ms(summary.get("rtt_to_pop_p95_ms"))),
             ("reachable", "-" if summary.get("reachable") is None else f"{summary['reachable']:.1%} of pair-steps"),
         ]
-        rows += [(f"median RTT, {r} (propagation)", f"{v:.1f} ms") for r, v in summary.get("regions", {}).items()
-                 if v is not None]
+        pings = summary.get("regions_ping", {})
+        rows += [(f"median RTT, {r} (propagation / predicted ping)",
+                  f"{v:.1f} ms / {_ms(pings.get(r))}" if pings.get(r) is not None else f"{v:.1f} ms")
+                 for r, v in summary.get("regions", {}).items() if v is not None]
     if "admission" in summary:
         a = summary["admission"]
         rows.append((f"admitted (policy {a['policy']})",
@@ -72,6 +75,14 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
             rows.append((f"time to locate, duty cycle {d}",
                          f"{v['terminals_located']} of {e['terminals']} terminals located within {e['hours']:g} h"
                          + ("" if fast == NOT_LOCATED else f"; fastest median {format_seconds(fast)}")))
+    if "latency" in summary:
+        lt = summary["latency"]
+        text = (f"{lt['countries']} countries, {lt['users']} users: median of the countries' predicted median ping "
+                f"{_ms(lt['predicted_p50_median_ms'])}")
+        if lt.get("compared_with_published"):
+            text += (f"; {lt['within_5ms_of_published']:.0%} of {lt['compared_with_published']} within 5 ms of "
+                     "Starlink's published median")
+        rows.append(("latency by country (predicted ping)", text))
     if "capacity" in summary:
         c = summary["capacity"]
         share = c["served_gbps"] / c["asked_gbps"] if c["asked_gbps"] else 0.0

@@ -443,6 +443,26 @@ def _capacity_section(plan, results) -> list[str]:
     return parts
 
 
+def _latency_section(results) -> list[str]:
+    """The ``[latency]`` section: the world map of the predicted median and the table."""
+    section = results.get("latency")
+    if section is None:
+        return []
+    from leosim.present.latency_maps import latency_section_map
+
+    rows = section.data["rows"]
+    src = _png_from_file(latency_section_map, rows)
+    return [
+        "<h2>Latency by country</h2>",
+        "<p class=note>Predicted router-to-internet RTT in 15 s averages, as Starlink reports it (rtt_p20_ms is "
+        "Starlink's slow end: 20 % of windows are slower), for terminals spread over each country by population, "
+        "each to its home PoP; published_p50_ms is Starlink's own median where leosim ships it (December 2025, half "
+        "of the countries). The model and its fit: docs/latency.md, docs/latency-calibration.md.</p>",
+        _img(src, "predicted median ping per country"),
+        _table(section.tables["latency"]),
+    ]
+
+
 def _mb(v: float | None) -> str:
     return "-" if v is None else f"{v:,.2f} Mbit/s"
 
@@ -465,7 +485,8 @@ def write_report(path: Path, plan, results: dict, summary: dict, scenario_text: 
         rtt = traffic.data["rtt_ms"]
         routed = [
             "<p class=note>RTT is the propagation round trip (vacuum in space, c/1.47 in fibre), the floor under "
-            "what ping shows.</p>",
+            "what ping shows; the predicted ping (ping_* columns) adds access, processing and queueing "
+            "(docs/latency.md).</p>",
             "<h2>RTT over time</h2>", _img(_time_series(plan, rtt, plt), "RTT over time for chosen pairs"),
             "<h2>RTT per region</h2>", _img(_cdfs(plan, rtt, plt), "RTT CDF per region"),
             _table(traffic.tables["regions"]),
@@ -480,6 +501,7 @@ def write_report(path: Path, plan, results: dict, summary: dict, scenario_text: 
         "<h2>Coverage and ground segment</h2>", _img(_coverage_map(plan, plt), "coverage map"),
         *_adversary_sections(plan, results, plt),
         *_capacity_section(plan, results),
+        *_latency_section(results),
         *(["<h2>Pairs</h2>", _table(traffic.tables["pairs"])] if traffic is not None and traffic.tables else []),
         f"<h2>Sources and assumptions</h2><ul>{sources}</ul>",
         "<h2>Reproduce</h2>",

@@ -31,12 +31,16 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("rtt_median_ms", "propagation RTT, median over the steps, ms"),
         ("rtt_p95_ms", "propagation RTT, 95th percentile, ms"), ("rtt_max_ms", "propagation RTT, maximum, ms"),
         ("reachable", "share of steps with a path"), ("path_changes", "steps at which the path changed"),
+        ("ping_median_ms", "predicted median idle ping (propagation plus access, processing and queueing; "
+                           "docs/latency.md), median over the steps, ms"),
     ),
     "regions": _cols(
         ("region", "continent of the terminals"), ("terminals", "terminals in it"),
         ("rtt_p10_ms", "propagation RTT to the PoP, 10th percentile over terminal-steps, ms"),
         ("rtt_median_ms", "propagation RTT to the PoP, median, ms"), ("rtt_p90_ms", "90th percentile, ms"),
         ("rtt_p99_ms", "99th percentile, ms"), ("reachable", "share of terminal-steps with a path"),
+        ("ping_p10_ms", "predicted median idle ping to the PoP, 10th percentile over terminal-steps, ms"),
+        ("ping_median_ms", "predicted ping to the PoP, median, ms"), ("ping_p90_ms", "predicted ping, 90th percentile, ms"),
     ),
     "admission": _cols(
         ("terminal", "terminal name"), ("latitude_deg", "where the operator sees it (on land)"),

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from leosim import __version__
-from leosim.apps.cli import adversary, capacity, emulate, network, scenarios, viewer
+from leosim.apps.cli import adversary, capacity, emulate, latency, network, scenarios, viewer
 from leosim.apps.cli.common import err, out
 from leosim.errors import LeosimError
 
@@ -43,7 +43,7 @@ def _main(
     """Simulate a Starlink-like satellite internet system."""
 
 
-for _module in (network, scenarios, capacity, adversary, viewer, emulate):
+for _module in (network, scenarios, capacity, latency, adversary, viewer, emulate):
     _module.register(app)
 
 

@@ -7,11 +7,11 @@ from leosim.pipeline.run import analyse, base_summary
 from leosim.scenario.load import scenario_from_dict
 
 
-def run_in_memory(data: dict, *, log=None):
+def run_in_memory(data: dict, *, log=None, workers: int | None = None):
     """(plan, section results, summary) of the scenario ``data`` (a dict like a TOML file's),
     without routing every step."""
     scn = scenario_from_dict(data)
-    p, results = analyse(scn, None, log=log)
+    p, results = analyse(scn, None, log=log, workers=workers)
     summary = base_summary(p)
     for r in results.values():
         summary.update(r.summary)
