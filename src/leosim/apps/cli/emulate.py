@@ -48,17 +48,29 @@ def _trace_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(t), np.array(r)
 
 
-def _route(a, b, start, duration, step, routing, attach, min_elevation, constellation, tle):
-    """The routed RTT series between two sites: (offsets s, rtt s, start unix s, label)."""
+def _route(a, b, start, duration, step, routing, attach, min_elevation, constellation, tle, delay="ping", transients=True):
+    """The RTT series to emulate between two sites: (offsets s, rtt s, start unix s, label).
+
+    ``delay="ping"``: the predicted median idle ping at each step (the ``ping_ms`` of
+    ``leosim path``: :class:`leosim.models.latency.LatencyModel`), less the average of the
+    reconfiguration spikes when ``transients`` emulates those spikes themselves, so that
+    the emulated ping, averaged over 15 s, is the model's; ``"propagation"``: the routed
+    propagation RTT alone."""
     from leosim.apps.cli.common import load_constellation, network_from_options, time_grid
-    from leosim.ground.sites import GroundSegment
+    from leosim.ground.sites import GroundSegment, SiteKind
+    from leosim.models.latency import LatencyModel
 
     c = load_constellation(constellation, tle)
     grid = time_grid(c, start, duration, step)
     net = network_from_options(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, None, None, None)
     res = net.solve(grid.times, np.array([[0, 1]]), step_s=grid.step_s)
     start_unix = float(grid.times[0].astype("datetime64[ns]").astype(np.int64)) / 1e9
-    return grid.offsets_s, res.rtt_s[:, 0], start_unix, f"{a.name} -> {b.name}"
+    rtt = res.rtt_s[:, 0]
+    if delay == "ping":
+        m = LatencyModel()
+        terminals = int(a.kind is not SiteKind.SERVER) + int(b.kind is not SiteKind.SERVER)
+        rtt = m.median_ping_s(rtt, res.sats[:, 0], res.gateways[:, 0], terminals) - (m.spike_mean_s if transients else 0.0)
+    return grid.offsets_s, rtt, start_unix, f"{a.name} -> {b.name}"
 
 
 def _stop_command(p: subprocess.Popen) -> None:
@@ -102,6 +114,7 @@ def register(app: typer.Typer) -> None:
         loss: Annotated[float, typer.Option("--loss", help="Non-congestive loss probability per packet (docs/design.md: 0.01).")] = 0.01,
         transients: Annotated[bool, typer.Option("--transients/--no-transients", help="Loss bursts and +30-50 ms spikes at the 15 s reconfigurations.")] = True,
         seed: Annotated[int, typer.Option("--seed", help="Seed for loss and spikes.")] = 0,
+        delay: Annotated[str, typer.Option("--delay", help="What the link delays packets by: ping (the predicted median idle ping of leosim path's ping_ms: propagation plus access, processing and queueing, docs/latency.md) or propagation (the routed RTT alone).")] = "ping",
         backend: Annotated[str, typer.Option("--backend", help="auto (netem if the kernel has it), netem, userspace.")] = "auto",
         serve: Annotated[list[str] | None, typer.Option("--serve", help="Server command run in the server namespace for the whole run (repeatable), e.g. 'iperf3 -s'.")] = None,
         cleanup: Annotated[bool, typer.Option("--cleanup", help="Remove leftover leosim-* namespaces, links and processes, and exit.")] = False,
@@ -144,6 +157,8 @@ def register(app: typer.Typer) -> None:
 
             check_durations(duration, step)
             check_choices(routing, attach)
+            if delay not in ("ping", "propagation"):
+                raise ParameterError(f"--delay {delay!r}; expected ping or propagation")
             a, b = resolve_endpoint(src), resolve_endpoint(dst)
         require_root()
         model = LossModel(loss=loss, handovers=transients) if transients else LossModel(loss=loss, burst_loss=0.0, handovers=False)
@@ -153,12 +168,13 @@ def register(app: typer.Typer) -> None:
         else:
             err.print("routing ...")
             t_s, rtt_s, start_unix, label = _route(a, b, start, duration, step, routing, attach,
-                                                  DEFAULT_MIN_ELEVATION_DEG if min_elevation is None else min_elevation, constellation, tle)
+                                                  DEFAULT_MIN_ELEVATION_DEG if min_elevation is None else min_elevation, constellation, tle,
+                                                  delay, transients)
         sched = EmulationSchedule.from_rtt(t_s, rtt_s, duration_s=dur_s, start_unix_s=start_unix, model=model, seed=seed)
         be, why = choose_backend(backend)
         err.print(f"backend: {why}")
         finite = sched.rtt_target_s[np.isfinite(sched.rtt_target_s)]
-        err.print(f"{label}: {dur_s:g} s, target RTT "
+        err.print(f"{label}: {dur_s:g} s, target RTT ({'predicted ping' if trace is None and delay == 'ping' else 'propagation' if trace is None else 'trace'}) "
                   + (f"{finite.min() * 1e3:.1f}-{finite.max() * 1e3:.1f} ms" if len(finite) else "none")
                   + f", loss {loss:g}, {len(sched.events_s)} reconfiguration transients"
                   + (f", rate {rate_mbps:g} Mbit/s" if rate_mbps else ""))
