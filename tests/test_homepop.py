@@ -220,11 +220,17 @@ def test_presets_and_defaults() -> None:
     assert len(GroundSegment.preset("starperf-2024-pops")) == 23
     default = GroundSegment.preset("starlink-gateways")
     assert default is GroundSegment.starlink_gateways() is GroundSegment.preset("starlink-2026-gateways")
-    assert len(default) == 214  # the operational ones of the 2026-03-20 list
+    listed = GroundSegment.starlink_gateways(assume_at_pops=False)
+    assert len(listed) == 214  # the operational ones of the 2026-03-20 list
+    # plus one assumed at each PoP with no listed gateway within 500 km (docs/latency.md)
+    assumed = [n for n in default.names if n.endswith(" (assumed gateway)")]
+    assert len(default) == 214 + len(assumed) and "jhngzaf1 (assumed gateway)" in assumed
+    assert "frntdeu1 (assumed gateway)" not in assumed  # Frankfurt has gateways near it
     everything = GroundSegment.preset("starlink-2026-gateways-all")
-    assert len(everything) == 307 and everything is GroundSegment.starlink_gateways(include_planned=True)
+    assert everything is GroundSegment.starlink_gateways(include_planned=True)
+    assert len(GroundSegment.starlink_gateways(include_planned=True, assume_at_pops=False)) == 307
     status = {row["name"]: row["status"] for row in _csv("gateways.csv")}
-    assert {status[name] for name in default.names} == {"operational"}
+    assert {status[name] for name in listed.names} == {"operational"}
     assert set(default.kinds) == {SiteKind.GATEWAY} and all(site.country for site in everything)
     # PoPs: the 66 that carry prefixes in the 2026-10-08 feed; -all adds the 14 idle ones.
     feed = GroundSegment.preset("starlink-pops")

@@ -369,8 +369,8 @@ class GroundSegment:
         the 93 planned ones (307 sites). Many coordinates are town-level. See
         ``leosim/data/starlink_2026/README.md``. With ``assume_at_pops`` (the default), a
         gateway is assumed at every PoP of the feed that has no listed gateway within
-        :data:`ASSUMED_GATEWAY_KM` (Johannesburg, Nairobi, Dhaka, Almaty, Lima, ...: 14
-        sites named "<code> (assumed gateway)"), because the community lists miss the
+        :data:`ASSUMED_GATEWAY_KM` (Johannesburg, Nairobi, Dhaka, Almaty, Lima, Sofia,
+        Singapore, Stockholm, ...: 22 sites named "<code> (assumed gateway)"), because the community lists miss the
         gateways that serve those countries at the latencies Starlink publishes.
 
         ``"starperf-2024"``: StarPerf's 222 sites of January 2024 (from FCC filings, a few
