@@ -257,13 +257,14 @@ def test_gateway_antennas_follow_the_gateways() -> None:
     for network in ("2026", "starperf-2024"):
         antennas = starlink_gateway_antennas(network)
         assert len(antennas) == len(GroundSegment.starlink_gateways(network)) and min(antennas) >= 1
-    assert len(starlink_gateway_antennas(include_planned=True)) == 307
+    assert len(starlink_gateway_antennas(include_planned=True, assume_at_pops=False)) == 307
     gateways = GroundSegment.starlink_gateways()
     antennas = dict(zip(gateways.names, starlink_gateway_antennas(), strict=True))
     # "Redmond, WA" lies 6.9 km from StarPerf's "Redmond, WA | Mega" (72 antennas).
     assert antennas["Redmond, WA"] == 72
     # "Cikarang Barat, Indonesia" has no StarPerf site within 800 km: the median, 8.
     assert antennas["Cikarang Barat, Indonesia"] == 8
+    assert antennas["jhngzaf1 (assumed gateway)"] == 8  # an assumed gateway takes the median too
     assert sum(starlink_gateway_antennas("starperf-2024")) == 4428  # StarPerf's own total
 
 

@@ -216,7 +216,7 @@ def test_routing_honours_the_policy(shell):
 def test_policy_with_no_gateway_is_an_error(shell):
     eps = GroundSegment([Site("Tehran", *TEHRAN), Site("Internet", 50.11, 8.68, kind=SiteKind.SERVER)])
     nothing = ServicePolicy(name="closed", gateway_countries=CountrySet())
-    with pytest.raises(PolicyError, match=r"policy 'closed' allows 0 of 214 gateways and 66 of 66 PoPs"):
+    with pytest.raises(PolicyError, match=r"policy 'closed' allows 0 of 236 gateways and 66 of 66 PoPs"):
         policy_network(nothing, shell, eps)
 
 
