@@ -372,3 +372,26 @@ def test_network_pickles_bit_identically(name):
     a, b = net.solve(grid.times, pairs), net2.solve(grid.times, pairs)
     np.testing.assert_array_equal(a.rtt_s, b.rtt_s)
     np.testing.assert_array_equal(a.path_hash, b.path_hash)
+
+
+def test_backward_search_from_few_pops_equals_the_forward_search():
+    """Many terminals to few PoPs are searched backwards from each PoP (one Dijkstra per
+    PoP); the answer must be the forward search's, to the last bit of the path."""
+    from leosim.network.builder import build_network
+
+    c = Constellation.preset("starlink-2026-05")
+    cities = list(GroundSegment.cities(24))
+    pops = list(GroundSegment.starlink_pops())[:6]
+    servers = [Site(f"srv {p.name}", p.latitude_deg, p.longitude_deg, 0.0, SiteKind.SERVER, p.country) for p in pops]
+    seg = GroundSegment.from_sites(cities + servers)
+    pairs = np.array([[i, len(cities) + i % len(pops)] for i in range(len(cities))])
+    times = c.epoch + np.arange(4) * np.timedelta64(15, "s")
+    for attach in ("scheduled", "free"):
+        both = build_network(c, seg, attach=attach).solve(times, pairs, want_paths=True)  # 24 sources, 6 targets: backwards
+        one = [build_network(c, seg, attach=attach).solve(times, pairs[k:k + 3], want_paths=True)  # 3 sources: forwards
+               for k in range(0, len(pairs), 3)]
+        np.testing.assert_allclose(both.rtt_s, np.concatenate([r.rtt_s for r in one], axis=1), rtol=0, atol=1e-12)
+        assert (both.path_hash == np.concatenate([r.path_hash for r in one], axis=1)).all()
+        assert (both.sats == np.concatenate([r.sats for r in one], axis=1)).all()
+        assert (both.landing == np.concatenate([r.landing for r in one], axis=1)).all()
+        assert both.paths[2] == [p for r in one for p in r.paths[2]]

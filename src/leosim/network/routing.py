@@ -86,6 +86,43 @@ def _bounded_dijkstra(graph, src_nodes, prev_limit, pair_row, pair_target):
     return dist, pred, need
 
 
+class _Tally:
+    """What a walk along shortest paths adds up per pair, one edge at a time: physical
+    length (vacuum or fibre), the time in fibre, links, satellites and gateways crossed,
+    and the gateway the traffic comes down at."""
+
+    def __init__(self, layout: dict, n_p: int):
+        self.o = layout
+        self.length = np.zeros(n_p)
+        self.fibre_s = np.zeros(n_p)
+        self.hops = np.zeros(n_p, dtype=np.int16)
+        self.sats = np.zeros(n_p, dtype=np.int16)
+        self.gws = np.zeros(n_p, dtype=np.int16)
+        self.landing = np.full(n_p, -1, dtype=np.int32)
+        self.gw = np.zeros(layout["n"], dtype=np.int16)
+        self.gw[layout["gw_in"]:layout["gw_in"] + layout["G"]] = 1  # a gateway taking traffic down
+        self.gw[layout["gw_out"]:layout["gw_out"] + layout["G"]] = 1  # one sending it back up (the same when gateways relay)
+
+    def add(self, idx, seg_s, u, v, counted, *, first_landing: bool) -> None:
+        """Pairs ``idx`` crossed edges ``u -> v`` taking ``seg_s`` seconds; ``counted`` is
+        the node each edge brings them to (satellites and gateways are counted there)."""
+        o = self.o
+        fibre = (u >= o["gw_in"]) & (v >= o["gw_in"])
+        self.length[idx] += np.where(fibre, seg_s * C / FIBRE_INDEX, seg_s * C)
+        self.fibre_s[idx] += np.where(fibre, seg_s, 0.0)
+        self.hops[idx] += 1
+        self.sats[idx] += (counted < o["src"]).astype(np.int16)
+        self.gws[idx] += self.gw[counted]
+        down = (counted >= o["gw_in"]) & (counted < o["gw_in"] + o["G"])
+        if first_landing:
+            down &= self.landing[idx] < 0
+        self.landing[idx[down]] = counted[down] - o["gw_in"]
+
+    def result(self) -> dict:
+        return {"length": self.length, "fibre_s": self.fibre_s, "hops": self.hops, "sats": self.sats,
+                "gateways": self.gws, "landing": self.landing}
+
+
 @dataclass
 class ChunkResult:
     """Per-step results of a chunk for a list of endpoint pairs.
@@ -722,40 +759,24 @@ class Network:
         active = np.isfinite(d_target)
         h = np.full(n_p, 1469598103934665603, dtype=np.uint64)
         prime = np.uint64(1099511628211)
-        ground_start = o["gw_in"]
         seq = [[int(t)] for t in target] if want_paths else None
-        length = np.zeros(n_p)
-        hops = np.zeros(n_p, dtype=np.int16)
-        sats = np.zeros(n_p, dtype=np.int16)
-        gws = np.zeros(n_p, dtype=np.int16)
-        gw_in = np.zeros(o["n"], dtype=np.int16)
-        gw_in[o["gw_in"]:o["gw_in"] + o["G"]] = 1  # a gateway taking traffic down
-        gw_in[o["gw_out"]:o["gw_out"] + o["G"]] = 1  # one sending it back up (the same nodes when gateways relay)
-        landing = np.full(n_p, -1, dtype=np.int32)
-        fibre_s = np.zeros(n_p)
+        tally = _Tally(o, n_p)
         for _ in range(o["n"]):
             if not active.any():
                 break
             idx = np.flatnonzero(active)
             c = cur[idx]
             p = pred[rows[idx], c]
-            seg = dist[rows[idx], c] - dist[rows[idx], p]
-            fibre = (c >= ground_start) & (p >= ground_start)
-            length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
-            fibre_s[idx] += np.where(fibre, seg, 0.0)
-            hops[idx] += 1
-            sats[idx] += (c < o["src"]).astype(np.int16)
-            gws[idx] += gw_in[c]
-            down = (c >= o["gw_in"]) & (c < o["gw_in"] + o["G"])
-            landing[idx[down]] = c[down] - o["gw_in"]  # the last seen is nearest the source
+            # walking back, the node counted is the one the edge leads to; the last
+            # gateway met is the one nearest the source, where traffic came down
+            tally.add(idx, dist[rows[idx], c] - dist[rows[idx], p], p, c, c, first_landing=False)
             h[idx] = (h[idx] ^ c.astype(np.uint64)) * prime
             cur[idx] = p
             if want_paths:
                 for i, node in zip(idx.tolist(), p.tolist()):
                     seq[i].append(node)
             active[idx] = p != src_node[idx]
-        out["length"], out["hops"], out["hash"], out["sats"], out["gateways"] = length, hops, h, sats, gws
-        out["landing"], out["fibre_s"] = landing, fibre_s
+        out.update(tally.result(), hash=h)
         if want_paths:
             out["paths"] = [tuple(reversed(s)) for s in seq]
         return out
@@ -770,16 +791,7 @@ class Network:
         d_target = dist_r[t_row, src_node]
         cur = src_node.copy()
         active = np.isfinite(d_target)
-        ground_start = o["gw_in"]
-        length = np.zeros(n_p)
-        hops = np.zeros(n_p, dtype=np.int16)
-        sats = np.zeros(n_p, dtype=np.int16)
-        gws = np.zeros(n_p, dtype=np.int16)
-        gw_any = np.zeros(o["n"], dtype=np.int16)
-        gw_any[o["gw_in"]:o["gw_in"] + o["G"]] = 1
-        gw_any[o["gw_out"]:o["gw_out"] + o["G"]] = 1
-        landing = np.full(n_p, -1, dtype=np.int32)
-        fibre_s = np.zeros(n_p)
+        tally = _Tally(o, n_p)
         visited = []  # per step: the node each pair moved to (-1 once it arrived)
         for _ in range(o["n"]):
             if not active.any():
@@ -787,15 +799,8 @@ class Network:
             idx = np.flatnonzero(active)
             c = cur[idx]
             nxt = next_r[t_row[idx], c]
-            seg = dist_r[t_row[idx], c] - dist_r[t_row[idx], nxt]
-            fibre = (c >= ground_start) & (nxt >= ground_start)
-            length[idx] += np.where(fibre, seg * C / FIBRE_INDEX, seg * C)
-            fibre_s[idx] += np.where(fibre, seg, 0.0)
-            hops[idx] += 1
-            sats[idx] += (nxt < o["src"]).astype(np.int16)
-            gws[idx] += gw_any[nxt]
-            down = (nxt >= o["gw_in"]) & (nxt < o["gw_in"] + o["G"]) & (landing[idx] < 0)
-            landing[idx[down]] = nxt[down] - o["gw_in"]  # the first met is nearest the source
+            # walking forward, the first gateway met is the one nearest the source
+            tally.add(idx, dist_r[t_row[idx], c] - dist_r[t_row[idx], nxt], c, nxt, nxt, first_landing=True)
             step_nodes = np.full(n_p, -1, dtype=np.int64)
             step_nodes[idx] = nxt
             visited.append(step_nodes)
@@ -811,8 +816,7 @@ class Network:
                 on = k >= 0
                 node = seqs[np.flatnonzero(on), k[on]]
                 h[on] = (h[on] ^ node.astype(np.uint64)) * prime
-        out = {"delay": d_target, "length": length, "hops": hops, "hash": h, "sats": sats, "gateways": gws,
-               "landing": landing, "fibre_s": fibre_s, "paths": [()] * n_p}
+        out = {"delay": d_target, "hash": h, "paths": [()] * n_p, **tally.result()}
         if want_paths:
             paths = []
             for i in range(n_p):
