@@ -24,12 +24,29 @@ _DURATION_UNITS_S = {
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
 _DURATION_HELP = "a positive number with a unit, e.g. 100ms, 15s, 10min, 2h, 1d"
 
+#: The instants leosim accepts, inclusive. Times are numpy ``datetime64[ns]``, which holds
+#: only 1677-09-21 to 2262-04-11 and wraps silently outside it ('2300-01-01' became 1715,
+#: '1600-01-01' 2184), so a bound is needed in any case. Within that, no element set is
+#: older than Sputnik 1 (launched 1957-10-04), a TLE's two-digit epoch year reaches only
+#: 1957-2056, and the Julian-date conversions SGP4 is written with (Vallado's ``jday`` and
+#: ``days2mdhms``) hold for 1900-2100: so leosim stops at 2100-01-01.
+TIME_SPAN_START = np.datetime64("1957-10-04T00:00:00", "ns")
+TIME_SPAN_END = np.datetime64("2100-01-01T00:00:00", "ns")
+_TIME_SPAN_TEXT = "1957-10-04 to 2100-01-01"
+_TIME_SPAN_WHY = (
+    "leosim's times are numpy datetime64[ns] and SGP4 element sets, which begin with "
+    "Sputnik 1 in 1957; leosim stops at 2100"
+)
+#: The longest duration accepted: 100 years (3.16e9 s). Longer ones cannot fit in the
+#: supported time span anyway, and a duration of 1e30 s overflowed the nanosecond grid.
+MAX_DURATION_S = 100 * 365.25 * 86400.0
+
 
 def parse_duration(value: str | float | int, *, what: str = "duration") -> float:
     """Seconds in a duration such as ``"100ms"``, ``"15s"``, ``"10min"`` or ``"2h"``.
 
-    A bare number is seconds. Raises ParameterError for negative, zero, or unparsable
-    values.
+    A bare number is seconds. Raises ParameterError for negative, zero, non-finite or
+    unparsable values and for durations over :data:`MAX_DURATION_S` (100 years).
 
     >>> parse_duration("100ms"), parse_duration("10min"), parse_duration(2.5)
     (0.1, 600.0, 2.5)
@@ -49,32 +66,57 @@ def parse_duration(value: str | float | int, *, what: str = "duration") -> float
                 f"cannot read {what} {text!r}; expected {_DURATION_HELP}"
             )
         seconds = float(m.group(1)) * _DURATION_UNITS_S.get(m.group(2) or "s")
-    if not np.isfinite(seconds) or seconds <= 0:
+    if not np.isfinite(seconds):
+        raise ParameterError(f"{what} {text} is not a finite number; expected {_DURATION_HELP}")
+    if seconds <= 0:
         raise ParameterError(f"{what} {text} is not positive; expected {_DURATION_HELP}")
+    if seconds > MAX_DURATION_S:
+        raise ParameterError(
+            f"{what} {text} is longer than 100 years ({MAX_DURATION_S:.4g} s), the longest leosim "
+            f"accepts; expected {_DURATION_HELP}"
+        )
     return seconds
 
 
 def parse_time(value: str | np.datetime64) -> np.datetime64:
     """A UTC instant from ISO 8601 text (``2026-05-13T00:00:00Z``) as datetime64[ns].
 
+    Instants outside :data:`TIME_SPAN_START` to :data:`TIME_SPAN_END` (1957-10-04 to
+    2100-01-01) are refused, naming the value, rather than wrapped.
+
     >>> parse_time("2026-05-13T00:00:00Z")
     np.datetime64('2026-05-13T00:00:00.000000000')
     """
     if isinstance(value, np.datetime64):
+        _check_in_span(value.astype("datetime64[s]"), repr(str(value)))
         return value.astype("datetime64[ns]")
     text = str(value).strip()
     core = text[:-1] if text.endswith(("Z", "z")) else text
     core = re.sub(r"[+]00:?00$", "", core)
     try:
+        # seconds first: they hold any year, where [ns] would wrap outside 1677-2262
+        t_s = np.datetime64(core, "s")
         t = np.datetime64(core, "ns")
     except ValueError:
-        t = None
+        t_s = t = None
     if t is None or np.isnat(t):
         raise ParameterError(
             f"cannot read time {text!r}; expected ISO 8601 UTC such as "
             "2026-05-13T00:00:00Z or 2026-05-13 00:00"
         )
+    _check_in_span(t_s, repr(text))
     return t
+
+
+def _check_in_span(t_s: np.datetime64, shown: str, what: str = "time") -> None:
+    """Raise ParameterError if ``t_s`` (datetime64[s]) lies outside the supported span."""
+    if np.isnat(t_s):
+        return
+    if t_s < TIME_SPAN_START.astype("datetime64[s]") or t_s > TIME_SPAN_END.astype("datetime64[s]"):
+        raise ParameterError(
+            f"{what} {shown} is outside the supported span {_TIME_SPAN_TEXT} ({_TIME_SPAN_WHY}); "
+            f"expected an instant from {_TIME_SPAN_TEXT}"
+        )
 
 
 def format_time(t: np.datetime64) -> str:
@@ -119,6 +161,8 @@ class TimeGrid:
             )
         if step < 1e-3:
             raise ParameterError(f"step {step:g} s is below 1 ms; expected at least 1ms")
+        end_s = start.astype("datetime64[s]") + np.timedelta64(int(np.ceil(duration)), "s")
+        _check_in_span(end_s, f"{format_time(start)} + {duration:g} s", what="the run's end")
         n = int(np.floor(duration / step + 1e-9))
         return cls(start=start, step_s=step, n_steps=max(n, 1))
 
