@@ -123,18 +123,10 @@ def _best_sparse(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, where: n
     return rows[order[first]].astype(np.int64), cols[order[first]].astype(np.int64)
 
 
-def _best_per_row(score: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each row with any allowed column, the column with the highest score."""
-    s = np.where(allowed, score, -np.inf)
-    cols = np.argmax(s, axis=1)
-    rows = np.flatnonzero(allowed.any(axis=1))
-    return rows, cols[rows]
+class _Stateless:
+    """A policy without parameters or state: equal to any other of its kind."""
 
-
-class Free:
-    """Every visible satellite is usable; the shortest path chooses (Hypatia's model)."""
-
-    name = "free"
+    name = ""
 
     @property
     def spec(self) -> str:
@@ -148,28 +140,21 @@ class Free:
 
     def start(self, chunk: ChunkContext) -> None:
         return None
+
+
+class Free(_Stateless):
+    """Every visible satellite is usable; the shortest path chooses (Hypatia's model)."""
+
+    name = "free"
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
         return step.rows, step.cols
 
 
-class MaxElevation:
+class MaxElevation(_Stateless):
     """The highest visible satellite, re-decided at every step."""
 
     name = "max-elevation"
-
-    @property
-    def spec(self) -> str:
-        return self.name
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def start(self, chunk: ChunkContext) -> None:
-        return None
 
     def choose(self, state: object, step: StepGeometry) -> tuple[np.ndarray, np.ndarray]:
         return step.best(step.sin_elevation)
