@@ -10,6 +10,17 @@ offending line, as python-sgp4 does, with carets under the wrong columns.
 ``Satrec.twoline2rv`` does not verify checksums and reads a letter inside a number as
 the end of that number (``'5x.1534'`` becomes 5 degrees), so every TLE line is checked
 here, column by column, before sgp4 sees it.
+
+Every value is then held to its physical range, in every format alike (:data:`ELEMENT_RANGES`):
+inclination 0-180 degrees, node, argument of perigee and mean anomaly 0-360 degrees,
+eccentricity 0 <= e < 1, mean motion above 0 and at most :data:`MAX_MEAN_MOTION_REV_PER_DAY`,
+finite drag terms, the epoch inside leosim's time span (1957-10-04 to
+2100-01-01, :data:`leosim.core.time.TIME_SPAN_START`), integer fields bounded and the
+classification one of U, C, S. A TLE whose checksum is right can still say 916.9 degrees;
+such a record is refused with the file, line, field, value and range, never propagated.
+Orbits that pass these checks but are still implausible (a satellite 196,000 km out at
+0.1 rev/day, a 1960 epoch used in 2026) are caught at propagation, per instant, by
+:meth:`leosim.space.constellation.Constellation.positions`.
 """
 
 from __future__ import annotations
@@ -20,16 +31,19 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sgp4 import omm
 from sgp4.api import Satrec
 
+from leosim.core.time import TIME_SPAN_END, TIME_SPAN_START
 from leosim.errors import ElementSetError
 from leosim.formats.text import read_text
 
 __all__ = [
+    "ELEMENT_RANGES",
+    "MAX_MEAN_MOTION_REV_PER_DAY",
     "TLE_LINE1_LAYOUT",
     "TLE_LINE2_LAYOUT",
     "ElementRecord",
@@ -68,6 +82,73 @@ _OMM_OPTIONAL_INTEGERS = {"EPHEMERIS_TYPE": 0, "ELEMENT_SET_NO": 999, "REV_AT_EP
 
 # sgp4 stores catalogue numbers in alpha-5 form, which stops at 'Z9999'.
 _ALPHA5_MAX = 339_999
+
+#: The fastest mean motion accepted (revolutions per day). At 17 rev/day the semi-major
+#: axis is 6,390 km (WGS72), 12 km above the equator: any faster orbit has its perigee
+#: underground, and real low orbits stay below 16.6 (100 km up). There is no lower bound
+#: but zero: high and lunar orbits are real (Vallado's 23333 runs at 0.073 rev/day); a
+#: satellite SGP4 places beyond 50,000 km is left out at propagation instead.
+MAX_MEAN_MOTION_REV_PER_DAY = 17.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    """``lo <= x <= hi`` (``<`` on a side marked open), and how to say it in a message."""
+
+    lo: float
+    hi: float
+    text: str
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def holds(self, x: float) -> bool:
+        above = x > self.lo if self.lo_open else x >= self.lo
+        below = x < self.hi if self.hi_open else x <= self.hi
+        return above and below
+
+
+#: The physical range of each mean element, by OMM field name; TLE columns are held to
+#: the same. The drag terms (BSTAR and the mean-motion derivatives) need only be finite:
+#: a drag too strong to be real makes SGP4 report a decay (its error 6), which leosim
+#: turns into NaN, never into a position.
+ELEMENT_RANGES: dict[str, _Range] = {
+    "MEAN_MOTION": _Range(
+        0.0,
+        MAX_MEAN_MOTION_REV_PER_DAY,
+        f"more than 0 and at most {MAX_MEAN_MOTION_REV_PER_DAY:g} revolutions per day"
+        " (faster, the perigee would be underground)",
+        lo_open=True,
+    ),
+    "ECCENTRICITY": _Range(0.0, 1.0, "0 <= e < 1 (an elliptical orbit)", hi_open=True),
+    "INCLINATION": _Range(0.0, 180.0, "0 to 180 degrees"),
+    "RA_OF_ASC_NODE": _Range(0.0, 360.0, "0 to 360 degrees"),
+    "ARG_OF_PERICENTER": _Range(0.0, 360.0, "0 to 360 degrees"),
+    "MEAN_ANOMALY": _Range(0.0, 360.0, "0 to 360 degrees"),
+}
+
+# Bounds of the integer OMM fields: what the matching TLE columns hold (ephemeris type
+# one digit, element set number four), the revolution count of a satellite at 16 rev/day
+# for over a century, and the nine digits of Space-Track's catalogue numbers.
+_OMM_INTEGER_MAX = {
+    "NORAD_CAT_ID": 999_999_999,
+    "EPHEMERIS_TYPE": 9,
+    "ELEMENT_SET_NO": 9999,
+    "REV_AT_EPOCH": 9_999_999,
+}
+_OMM_CLASSIFICATIONS = ("U", "C", "S")
+
+_EPOCH_SPAN_START = TIME_SPAN_START.astype("datetime64[us]").item()
+_EPOCH_SPAN_END = TIME_SPAN_END.astype("datetime64[us]").item()
+_EPOCH_SPAN_EXPECTED = (
+    f"an epoch from {_EPOCH_SPAN_START:%Y-%m-%d} to {_EPOCH_SPAN_END:%Y-%m-%d}"
+    " (leosim's supported time span: element sets begin with Sputnik 1)"
+)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters so a hostile value cannot flood a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +393,43 @@ def _check_tle_line(where: str, line_no: int, line: str, allow_trailing: bool, v
                 21,
                 32,
             )
+        two_digit_year = int(line[18:20])
+        year = two_digit_year + (1900 if two_digit_year >= 57 else 2000)
+        epoch = datetime(year, 1, 1) + timedelta(days=day_of_year - 1.0)
+        if not _EPOCH_SPAN_START <= epoch <= _EPOCH_SPAN_END:
+            raise _tle_line_error(
+                where,
+                line_no,
+                line,
+                f"epoch (columns 19-32) is {line[18:32]!r} ({epoch:%Y-%m-%d}) but expected {_EPOCH_SPAN_EXPECTED}",
+                19,
+                32,
+            )
+    for first_col, last_col, name, key, value in _tle_values(line_no, line):
+        if not ELEMENT_RANGES[key].holds(value):
+            raise _tle_line_error(
+                where,
+                line_no,
+                line,
+                f"{name} (columns {first_col}-{last_col}) is {line[first_col - 1 : last_col]!r}"
+                f" but expected {ELEMENT_RANGES[key].text}",
+                first_col,
+                last_col,
+            )
     return line
+
+
+def _tle_values(line_no: int, line: str) -> tuple[tuple[int, int, str, str, float], ...]:
+    """``(first_col, last_col, name, OMM key, value)`` of the range-checked fields of a line."""
+    if line_no == 1:
+        return ()
+    return (
+        (9, 16, "inclination", "INCLINATION", float(line[8:16])),
+        (18, 25, "right ascension of the ascending node", "RA_OF_ASC_NODE", float(line[17:25])),
+        (35, 42, "argument of perigee", "ARG_OF_PERICENTER", float(line[34:42])),
+        (44, 51, "mean anomaly", "MEAN_ANOMALY", float(line[43:51])),
+        (53, 63, "mean motion", "MEAN_MOTION", float(line[52:63])),
+    )
 
 
 def _is_significant(line: str) -> bool:
@@ -456,19 +573,32 @@ def _omm_number(record: dict[str, Any], key: str, source: str) -> float:
             pass
     if not math.isfinite(number):
         raise ElementSetError(
-            f"{source}: OMM field {key} is {value!r} but expected a number ({OMM_NUMBER_FIELDS[key]})"
+            f"{source}: OMM field {key} is {_shown(value)} but expected a number ({OMM_NUMBER_FIELDS[key]})"
         )
+    bounds = ELEMENT_RANGES.get(key)
+    if bounds is not None and not bounds.holds(number):
+        raise ElementSetError(f"{source}: OMM field {key} is {_shown(value)} but expected {bounds.text}")
     return number
 
 
 def _omm_integer(record: dict[str, Any], key: str, source: str, expected: str) -> int:
-    """Return a non-negative integer from an OMM field given as an int or digit string."""
+    """Return a non-negative integer from an OMM field given as an int or digit string,
+    at most ``_OMM_INTEGER_MAX[key]``."""
     value = record[key]
+    number = None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        return int(value.strip())
-    raise ElementSetError(f"{source}: OMM field {key} is {value!r} but expected {expected}")
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        # more digits than any bound has are out of range; int() of over 4,300 digits
+        # would raise ValueError
+        number = int(value.strip()) if len(value.strip()) <= 18 else _OMM_INTEGER_MAX[key] + 1
+    if number is None:
+        raise ElementSetError(f"{source}: OMM field {key} is {_shown(value)} but expected {expected}")
+    if number > _OMM_INTEGER_MAX[key]:
+        raise ElementSetError(
+            f"{source}: OMM field {key} is {_shown(value)} but expected {expected} from 0 to {_OMM_INTEGER_MAX[key]:,}"
+        )
+    return number
 
 
 def _omm_catalogue_number(record: dict[str, Any], source: str) -> int:
@@ -503,14 +633,40 @@ def _omm_epoch(record: dict[str, Any], source: str) -> str:
     value = record["EPOCH"]
     try:
         epoch = datetime.fromisoformat(value.strip())
-    except (AttributeError, TypeError, ValueError):
+        if epoch.tzinfo is not None:
+            epoch = epoch.astimezone(UTC).replace(tzinfo=None)
+    except (AttributeError, TypeError, ValueError, OverflowError):
         raise ElementSetError(
-            f"{source}: OMM field EPOCH is {value!r} but expected an ISO 8601 UTC time"
+            f"{source}: OMM field EPOCH is {_shown(value)} but expected an ISO 8601 UTC time"
             " such as '2025-05-24T18:20:22.669728'"
         ) from None
-    if epoch.tzinfo is not None:
-        epoch = epoch.astimezone(UTC).replace(tzinfo=None)
+    if not _EPOCH_SPAN_START <= epoch <= _EPOCH_SPAN_END:
+        raise ElementSetError(f"{source}: OMM field EPOCH is {_shown(value)} but expected {_EPOCH_SPAN_EXPECTED}")
     return epoch.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _omm_classification(record: dict[str, Any], source: str) -> str:
+    """Return CLASSIFICATION_TYPE ('U' when absent or empty): one of U, C, S."""
+    value = record.get("CLASSIFICATION_TYPE")
+    text = "U" if value is None or (isinstance(value, str) and not value.strip()) else value
+    if isinstance(text, str) and text.strip() in _OMM_CLASSIFICATIONS:
+        return text.strip()
+    raise ElementSetError(
+        f"{source}: OMM field CLASSIFICATION_TYPE is {_shown(value)} but expected 'U', 'C' or 'S'"
+        " (unclassified, classified, secret)"
+    )
+
+
+def _omm_object_id(record: dict[str, Any], source: str) -> str:
+    """Return OBJECT_ID ('' when absent): printable ASCII such as '2019-074B'."""
+    value = record.get("OBJECT_ID")
+    text = "" if value is None else str(value).strip()
+    if text.isascii() and text.isprintable():
+        return text
+    raise ElementSetError(
+        f"{source}: OMM field OBJECT_ID is {_shown(value)} but expected printable ASCII"
+        " such as '2019-074B' (launch year, number, piece)"
+    )
 
 
 def _omm_record(record: Any, source: str) -> ElementRecord:
@@ -532,8 +688,8 @@ def _omm_record(record: Any, source: str) -> ElementRecord:
     for key, default in _OMM_OPTIONAL_INTEGERS.items():
         present = record.get(key) not in (None, "")
         fields[key] = _omm_integer(record, key, source, "an integer") if present else default
-    fields["CLASSIFICATION_TYPE"] = str(record.get("CLASSIFICATION_TYPE") or "U").strip()
-    fields["OBJECT_ID"] = str(record.get("OBJECT_ID") or "").strip()
+    fields["CLASSIFICATION_TYPE"] = _omm_classification(record, source)
+    fields["OBJECT_ID"] = _omm_object_id(record, source)
     # sgp4 keeps catalogue numbers in alpha-5, which ends at 339999; beyond it the
     # Satrec gets 0 and the record's norad_id keeps the real number.
     fields["NORAD_CAT_ID"] = norad_id if norad_id <= _ALPHA5_MAX else 0
@@ -562,6 +718,15 @@ def _omm_json_from_text(text: str, path: str) -> list[ElementRecord]:
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno});"
             " expected a JSON list of OMM records (CelesTrak FORMAT=json)"
         ) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ElementSetError(
+            f"{path}: not valid JSON ({exc}); expected a JSON list of OMM records (CelesTrak FORMAT=json)"
+        ) from None
+    except RecursionError:
+        raise ElementSetError(
+            f"{path}: not valid JSON (lists or objects nested too deeply);"
+            " expected a JSON list of OMM records (CelesTrak FORMAT=json)"
+        ) from None
     if not isinstance(data, list):
         raise ElementSetError(
             f"{path}: the file holds a {_json_kind(data)} but expected a JSON list of"
@@ -584,8 +749,22 @@ def read_omm_json(path: str | os.PathLike[str]) -> list[ElementRecord]:
 
 
 def _omm_csv_from_text(text: str, path: str) -> list[ElementRecord]:
-    """Read OMM records from the text of a CelesTrak FORMAT=csv file."""
+    """Read OMM records from the text of a CelesTrak FORMAT=csv file.
+
+    CSV that the csv module cannot read (an unterminated quote, a field over its 128 KiB
+    limit, which no OMM field comes near) is an ElementSetError naming the line.
+    """
     reader = csv.DictReader(text.splitlines())
+    try:
+        return _omm_csv_rows(reader, path)
+    except csv.Error as exc:
+        raise ElementSetError(
+            f"{path}:{reader.reader.line_num}: not valid CSV ({exc}); expected OMM records (CelesTrak FORMAT=csv)"
+        ) from None
+
+
+def _omm_csv_rows(reader: csv.DictReader, path: str) -> list[ElementRecord]:
+    """The records of a CSV DictReader over an OMM file; csv.Error passes through."""
     header = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = header
     missing = [key for key in OMM_REQUIRED_FIELDS if key not in header]
@@ -626,7 +805,7 @@ def _hypatia_from_text(text: str, path: str) -> tuple[list[ElementRecord], int, 
     lines = text.split("\n")
     header = lines[0].strip()
     parts = header.split()
-    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 9 and int(p) > 0 for p in parts):
         raise ElementSetError(
             f"{path}:1: Hypatia header is {header!r} but expected two positive integers"
             " 'N_ORBITS N_SATS_PER_ORBIT', such as '72 22'"
