@@ -410,14 +410,20 @@ class Network:
         want_paths: bool = False,
         positions: np.ndarray | None = None,
         step_s: float | None = None,
+        search: str = "auto",
     ) -> ChunkResult:
         """Shortest paths for endpoint ``pairs`` (``(n_pairs, 2)`` indices) at ``times``.
 
         One call is one chunk: attachment state lives for the call only. ``step_s`` is the
         run's time step (inferred from ``times`` when not given): positions are
         interpolated between SGP4 knots only when steps are shorter than ``knot_s``, and
-        that choice must not depend on how a run is cut into chunks.
+        that choice must not depend on how a run is cut into chunks. ``search``: "auto"
+        searches backwards from the targets when they are few PoPs for many terminals,
+        else forwards from each source; "forward" always forwards (the two give the same
+        answer: benchmarks and a test compare them).
         """
+        if search not in ("auto", "forward"):
+            raise ParameterError(f"search {search!r}; expected 'auto' or 'forward'")
         times = np.asarray(times, dtype="datetime64[ns]")
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         n_t, n_p = len(times), len(pairs)
@@ -450,7 +456,7 @@ class Network:
         # backwards from the targets when they are few (PoPs) and the sources many, and no
         # pair needs a fibre-only answer or a per-step choice of PoP
         rev_targets = np.unique(target)
-        reverse = (not best_pop and bool(to_server.all()) and len(sources) >= 4
+        reverse = (search == "auto" and not best_pop and bool(to_server.all()) and len(sources) >= 4
                    and 2 * len(rev_targets) <= len(sources))
         rev_row = np.searchsorted(rev_targets, target)
         targets, followers = self._terminal_targets(a, b, target, to_server)
