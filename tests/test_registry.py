@@ -60,3 +60,32 @@ def test_the_real_registries_list_their_parts_with_parameters():
     assert {"isl", "bent-pipe", "hybrid"} <= set(MODES.names)
     assert {"ring", "grid", "drone"} <= set(SENSOR_LAYOUTS.names)
     assert "interval" in POLICIES.entry("scheduled").usage()
+
+
+# ------------------------------------------------ issue 13: numbers as the registries read them
+@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "Infinity", "1_000", "١٢", "１２", "0x1F", "1e", "", " ",
+                                  "1e400", "9" * 41, "9" * 4301, "1,5", "--1", "²"])
+def test_number_refuses_what_float_would_take_or_choke_on(text):
+    with pytest.raises(ValueError):
+        number(text)
+
+
+@pytest.mark.parametrize("text, value", [("2.5", 2.5), ("-1e3", -1000.0), (" 6 ", 6.0), (".5", 0.5), ("+7.", 7.0)])
+def test_number_reads_plain_decimals(text, value):
+    assert number(text) == value
+
+
+@pytest.mark.parametrize("text", ["6.5", "1e16", "99999999999999999", "-1e300", "nan", "9" * 4301])
+def test_whole_refuses_fractions_and_magnitudes_over_1e15(text):
+    with pytest.raises(ValueError):
+        whole(text)
+    assert whole("6.0") == 6 and whole("1e15") == 10**15
+
+
+def test_a_long_spec_is_cut_in_the_message():
+    with pytest.raises(LayoutError) as e:
+        make_registry().make("ring:" + "9" * 100_000 + ":3")
+    assert "n = '99999" in str(e.value) and len(str(e.value)) < 600
+    with pytest.raises(LayoutError) as e:
+        make_registry().make("x" * 100_000)
+    assert "(100,002 characters)" in str(e.value) and len(str(e.value)) < 600

@@ -15,6 +15,8 @@ so a new part is registered once and appears everywhere.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,11 @@ class Entry:
         return self.name + ":" + ",".join(f"{p.name}={'...' if p.required else _show(p.default)}" for p in self.params)
 
 
+def _cut(text: str, limit: int = 80) -> str:
+    """``text`` (a repr) cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _show(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -78,7 +85,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            raise self.error(f"unknown {self.kind} {name!r}; expected one of: {', '.join(self._entries)}") from None
+            raise self.error(f"unknown {self.kind} {_cut(repr(name))}; expected one of: {', '.join(self._entries)}") from None
 
     def parse(self, spec: str) -> tuple[Entry, dict[str, Any]]:
         """The entry and its parameter values (defaults filled in) for ``name[:params]``."""
@@ -87,14 +94,14 @@ class Registry:
         entry = self.entry(name.strip().lower())
         raw: dict[str, str] = {}
         parts = [p.strip() for p in rest.split(":" if "=" not in rest else ",")] if rest.strip() else []
-        where = f"{self.kind} {text!r}"
+        where = f"{self.kind} {_cut(repr(text))}"
         for k, part in enumerate(parts):
             if "=" in part:
                 key, _, value = part.partition("=")
                 key = key.strip().lower().replace("-", "_")
                 if key not in {p.name for p in entry.params}:
                     known = ", ".join(p.name for p in entry.params) or "none"
-                    raise self.error(f"{where}: unknown parameter {key!r}; expected {known} ({entry.usage()})")
+                    raise self.error(f"{where}: unknown parameter {_cut(repr(key))}; expected {known} ({entry.usage()})")
                 if key in raw:
                     raise self.error(f"{where}: parameter {key!r} is given twice; expected each once ({entry.usage()})")
                 raw[key] = value.strip()
@@ -113,9 +120,9 @@ class Registry:
                 continue
             try:
                 values[p.name] = p.parse(raw[p.name])
-            except (ParameterError, ValueError) as exc:
-                why = str(exc) if isinstance(exc, ParameterError) else f"expected {p.help or 'a valid value'}"
-                raise self.error(f"{where}: {p.name} = {raw[p.name]!r} is not valid: {why}") from None
+            except (ParameterError, ValueError, ArithmeticError) as exc:
+                why = _cut(str(exc), 300) if isinstance(exc, ParameterError) else f"expected {p.help or 'a valid value'}"
+                raise self.error(f"{where}: {p.name} = {_cut(repr(raw[p.name]))} is not valid: {why}") from None
         return entry, values
 
     def make(self, spec: str) -> Any:
@@ -124,7 +131,7 @@ class Registry:
         try:
             return entry.factory(**values)
         except ParameterError as exc:
-            raise type(exc)(f"{self.kind} {str(spec).strip()!r}: {exc}") from None
+            raise type(exc)(f"{self.kind} {_cut(repr(str(spec).strip()))}: {exc}") from None
 
     def check(self, spec: str) -> str:
         """``spec`` unchanged when it names a valid part; :class:`ParameterError` otherwise."""
@@ -136,20 +143,31 @@ class Registry:
         return "; ".join(f"{e.usage()}: {e.help}" if e.help else e.usage() for e in self._entries.values())
 
 
-def number(text: str) -> float:
-    """A finite float from text (``"2.5"``)."""
-    import math
+#: A decimal number as the registries read it: ASCII digits, an optional fraction and
+#: exponent (no ``inf``, ``nan``, ``1_000`` or digits of other scripts, which ``float``
+#: would take), at most 40 characters.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_MAX_NUMBER_CHARS = 40
+#: The largest whole number a parameter may be (sizes are capped far below by each part).
+_MAX_WHOLE = 10**15
 
-    v = float(text)
+
+def number(text: str) -> float:
+    """A finite float from text (``"2.5"``, ``"-1e3"``); ValueError otherwise."""
+    t = str(text).strip()
+    if len(t) > _MAX_NUMBER_CHARS or not _NUMBER.fullmatch(t):
+        raise ValueError(t[:_MAX_NUMBER_CHARS])
+    v = float(t)
     if not math.isfinite(v):
-        raise ValueError(text)
+        raise ValueError(t)
     return v
 
 
 def whole(text: str) -> int:
-    """A whole number from text (``"6"``; ``"6.0"`` too)."""
-    v = float(text)
-    if v != int(v):
+    """A whole number from text (``"6"``; ``"6.0"`` too); ValueError otherwise, and for
+    magnitudes over 10**15 (so ``int()`` never meets an infinity or a huge float)."""
+    v = number(text)
+    if abs(v) > _MAX_WHOLE or v != int(v):
         raise ValueError(text)
     return int(v)
 
