@@ -8,12 +8,13 @@ is built from them, and a value it refuses is reported at the record's place.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from leosim.errors import JammerError
-from leosim.formats.text import read_csv, read_text, read_toml
+from leosim.formats.text import DECIMAL, read_csv, read_text, read_toml, shown
 
 JAMMER_HELP = (
     "a CSV header 'name,latitude_deg,longitude_deg,eirp_dbw[,height_m,start,end]' or TOML [[jammer]] tables"
@@ -33,17 +34,25 @@ class JammerRecord:
 
 
 def _number(value, where: str, key: str, unit: str) -> float:
-    import math
-
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise JammerError(f"{where}: {key} {value!r} is not a number; expected {unit}"[:300])
-    try:
-        v = float(value)
-    except (ValueError, OverflowError):
-        raise JammerError(f"{where}: {key} {str(value)[:40]!r} is not a number; expected {unit}") from None
+    """A finite number from a TOML value: an int, a float or a decimal string."""
+    if isinstance(value, str):
+        value = value.strip()
+        v = float(value) if len(value) <= 100 and DECIMAL.fullmatch(value) else math.nan
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            v = float(value)
+        except OverflowError:  # an int of hundreds of digits
+            v = math.inf
+    else:
+        raise JammerError(f"{where}: {key} {shown(value, 120)} is not a number; expected {unit}")
     if not math.isfinite(v):
-        raise JammerError(f"{where}: {key} {value!r} is not a finite number; expected {unit}")
+        raise JammerError(f"{where}: {key} {shown(value, 60)} is not a finite number; expected {unit}")
     return v
+
+
+#: Columns a later row of the same jammer may only repeat (or leave empty): the rows of one
+#: jammer add active intervals, not other places or powers.
+_SAME = ("latitude_deg", "longitude_deg", "eirp_dbw", "height_m")
 
 
 def parse_jammer_csv(text: str, source: str) -> list[JammerRecord]:
@@ -57,14 +66,20 @@ def parse_jammer_csv(text: str, source: str) -> list[JammerRecord]:
         first = recs[0]
         intervals = []
         for r in recs:
+            for column in _SAME:
+                if r is not first and r.has(column) and r.values[column] != first.values.get(column, ""):
+                    raise r.fail(f"jammer {shown(name)} has {column} {shown(r.values[column])} here but "
+                                 f"{shown(first.values.get(column, ''))} at line {first.line}; expected the rows of one "
+                                 "jammer to differ only in start and end (each row adds an active interval)")
             a, b = r.values.get("start", "").strip(), r.values.get("end", "").strip()
             if a or b:
                 if not (a and b):
-                    raise r.fail(f"an active interval needs both start and end, got start {a!r} and end {b!r}; "
+                    raise r.fail(f"an active interval needs both start and end, got start {shown(a)} and end {shown(b)}; "
                                  "expected two UTC times such as 2026-01-08T18:00")
                 intervals.append((a, b))
         out.append(JammerRecord(
-            first.where, name, first.number("latitude_deg", unit="degrees"), first.number("longitude_deg", unit="degrees"),
+            first.where, name, first.number("latitude_deg", lo=-90, hi=90, unit="degrees"),
+            first.number("longitude_deg", lo=-180, hi=360, unit="degrees"),
             first.number("eirp_dbw", unit="dBW"), first.number("height_m", unit="metres", default=10.0), tuple(intervals),
         ))
     return out
@@ -80,7 +95,7 @@ def parse_jammer_toml(text: str, source: str) -> list[JammerRecord]:
         where = f"{source}, jammer {k}"
         unknown = sorted(set(it) - {"name", "latitude_deg", "longitude_deg", "eirp_dbw", "height_m", "active"})
         if unknown:
-            raise JammerError(f"{where}: unknown key {unknown[0]!r}; expected name, latitude_deg, longitude_deg, eirp_dbw, height_m, active")
+            raise JammerError(f"{where}: unknown key {shown(unknown[0])}; expected name, latitude_deg, longitude_deg, eirp_dbw, height_m, active")
         missing = [key for key in ("name", "latitude_deg", "longitude_deg", "eirp_dbw") if key not in it]
         if missing:
             raise JammerError(f"{where}: {', '.join(missing)} missing; expected {JAMMER_HELP}")
@@ -88,13 +103,19 @@ def parse_jammer_toml(text: str, source: str) -> list[JammerRecord]:
         if not isinstance(active, list) or not all(isinstance(iv, list) and len(iv) == 2 and all(isinstance(x, str) for x in iv)
                                                    for iv in active):
             raise JammerError(f"{where}: active must be a list of [start, end] pairs of UTC times such as "
-                              f'[["2026-01-08T18:00", "2026-01-09T06:00"]], got {active!r}'[:400])
+                              f'[["2026-01-08T18:00", "2026-01-09T06:00"]], got {shown(active, 200)}')
         out.append(JammerRecord(
-            where, str(it["name"]), _number(it["latitude_deg"], where, "latitude_deg", "degrees"),
+            where, _name(it["name"], where), _number(it["latitude_deg"], where, "latitude_deg", "degrees"),
             _number(it["longitude_deg"], where, "longitude_deg", "degrees"), _number(it["eirp_dbw"], where, "eirp_dbw", "dBW"),
             _number(it.get("height_m", 10.0), where, "height_m", "metres"), tuple((a, b) for a, b in active),
         ))
     return out
+
+
+def _name(value, where: str) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise JammerError(f"{where}: name {shown(value)} is not a name; expected a text such as \"north Tehran\"")
+    return str(value).strip()
 
 
 def read_jammer_file(path: str | os.PathLike[str]) -> list[JammerRecord]:

@@ -47,7 +47,8 @@ def parse_policy_csv(text: str, source: str) -> list[PolicyRow]:
     out = []
     for r in rows:
         served = r.flag("served")
-        gate = r.number("speed_gate_kmh", lo=0.0, unit="km/h") if r.has("speed_gate_kmh") else None
+        # at most 100,000 km/h, as leosim.models.policy.SPEED_GATE_MAX_KMH (checked there too)
+        gate = r.number("speed_gate_kmh", lo=0.0, hi=100_000.0, unit="km/h") if r.has("speed_gate_kmh") else None
         if gate is not None and gate <= 0:
             raise r.fail(f"speed_gate_kmh {gate:g} is not positive; expected a speed in km/h > 0, such as 90")
         out.append(PolicyRow(r.where, r.text("country"), served, r.flag("gateway", default=served),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from leosim.errors import SensorError
-from leosim.formats.text import read_csv, read_text, read_toml
+from leosim.formats.text import DECIMAL, read_csv, read_text, read_toml, shown
 
 NUMBER_KEYS = ("height_m", "gain_dbi", "noise_figure_db", "bandwidth_hz", "integration_s", "revisit_s", "pfa",
                "bearing_floor_deg", "timing_floor_s", "beamwidth_deg")
@@ -37,14 +37,19 @@ class SensorRecord:
 
 
 def _finite(value: Any, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SensorError(f"{where}: {key} {value!r} is not a number"[:300])
-    try:
-        v = float(value)
-    except (ValueError, OverflowError):
-        raise SensorError(f"{where}: {key} {str(value)[:40]!r} is not a number") from None
+    """A finite number from a TOML value: an int, a float or a decimal string."""
+    if isinstance(value, str):
+        value = value.strip()
+        v = float(value) if len(value) <= 100 and DECIMAL.fullmatch(value) else math.nan
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            v = float(value)
+        except OverflowError:  # an int of hundreds of digits
+            v = math.inf
+    else:
+        raise SensorError(f"{where}: {key} {shown(value, 120)} is not a number")
     if not math.isfinite(v):
-        raise SensorError(f"{where}: {key} {value!r} is not a finite number")
+        raise SensorError(f"{where}: {key} {shown(value, 60)} is not a finite number")
     return v
 
 
@@ -62,12 +67,24 @@ def parse_sensor_csv(text: str, source: str) -> list[SensorRecord]:
         opts: dict[str, Any] = {k: first.number(k) for k in NUMBER_KEYS if first.has(k)}
         if first.has("kind"):
             opts["kind"] = first.text("kind").lower()
-        pts = [(r.number("t_s") if r.has("t_s") else None, r.number("latitude_deg", unit="degrees"),
-                r.number("longitude_deg", unit="degrees"), r.number("height_m", unit="metres", default=10.0)) for r in recs]
+        for r in recs[1:]:  # a path's later rows give waypoints, not another sensor
+            for column in (*NUMBER_KEYS[1:], "kind"):
+                if r.has(column) and r.values[column] != first.values.get(column, ""):
+                    raise r.fail(f"sensor {shown(name)} has {column} {shown(r.values[column])} here but "
+                                 f"{shown(first.values.get(column, ''))} at line {first.line}; expected the rows of one "
+                                 "sensor to differ only in t_s, latitude_deg, longitude_deg and height_m (its path)")
+        pts = [(r.number("t_s") if r.has("t_s") else None, r.number("latitude_deg", lo=-90, hi=90, unit="degrees"),
+                r.number("longitude_deg", lo=-180, hi=360, unit="degrees"),
+                r.number("height_m", unit="metres", default=10.0)) for r in recs]
         path = None
         if len(pts) > 1:
             if any(p[0] is None for p in pts):
-                raise first.fail(f"sensor {name!r} appears on {len(pts)} rows; several rows make a path and need a t_s column")
+                raise first.fail(f"sensor {shown(name)} appears on {len(pts)} rows; several rows make a path and need a "
+                                 "t_s column")
+            for r, a, b in zip(recs[1:], pts, pts[1:]):
+                if not b[0] > a[0]:
+                    raise r.fail(f"t_s {r.values['t_s']} is not after the previous waypoint's {a[0]:g}; expected the "
+                                 f"rows of sensor {shown(name)} in increasing t_s")
             path = tuple(pts)
         out.append(SensorRecord(first.where, name, pts[0][1], pts[0][2], opts, path))
     return out
@@ -83,19 +100,26 @@ def parse_sensor_toml(text: str, source: str) -> list[SensorRecord]:
         where = f"{source}, sensor {k}"
         unknown = sorted(set(item) - set(COLUMNS) - {"path"})
         if unknown:
-            raise SensorError(f"{where}: unknown key(s) {', '.join(unknown)}; expected "
+            raise SensorError(f"{where}: unknown key(s) {shown(', '.join(unknown), 120)[1:-1]}; expected "
                               f"{', '.join(c for c in COLUMNS if c != 't_s')}, path")
         if "name" not in item or "latitude_deg" not in item or "longitude_deg" not in item:
             raise SensorError(f"{where}: needs name and numeric latitude_deg, longitude_deg")
         opts: dict[str, Any] = {key: _finite(item[key], where, key) for key in NUMBER_KEYS if key in item}
         if "kind" in item:
-            opts["kind"] = str(item["kind"]).strip().lower()
+            if not isinstance(item["kind"], str):
+                raise SensorError(f"{where}: kind {shown(item['kind'])} is not a text; expected one of ground, mast, "
+                                  "drone, aircraft")
+            opts["kind"] = item["kind"].strip().lower()
         path = item.get("path")
         if path is not None:
             if not isinstance(path, list) or not all(isinstance(p, list) and len(p) == 4 for p in path):
-                raise SensorError(f"{where}: path must be a list of [t_s, lat, lon, height_m] waypoints, got {path!r}"[:300])
-            path = tuple(tuple(_finite(x, where, "path") for x in p) for p in path)
-        out.append(SensorRecord(where, str(item["name"]), _finite(item["latitude_deg"], where, "latitude_deg"),
+                raise SensorError(f"{where}: path must be a list of [t_s, lat, lon, height_m] waypoints, got {shown(path, 200)}")
+            path = tuple(tuple(_finite(x, where, f"path[{i}][{j}] ({('t_s', 'lat', 'lon', 'height_m')[j]})")
+                               for j, x in enumerate(p)) for i, p in enumerate(path))
+        name = item["name"]
+        if not isinstance(name, str | int) or isinstance(name, bool) or not str(name).strip():
+            raise SensorError(f"{where}: name {shown(name)} is not a name; expected a text such as \"mast 1\"")
+        out.append(SensorRecord(where, str(name).strip(), _finite(item["latitude_deg"], where, "latitude_deg"),
                                 _finite(item["longitude_deg"], where, "longitude_deg"), opts, path))
     return out
 

@@ -13,13 +13,22 @@ import re
 from dataclasses import dataclass
 
 from leosim.errors import GroundSegmentError
-from leosim.formats.text import read_csv, read_text
+from leosim.formats.text import DECIMAL, read_csv, read_text
 
 CSV_HELP = (
     "a CSV file whose header names the columns name,latitude_deg,longitude_deg "
     "(or lat/latitude, lon/longitude), optionally altitude_m (or elevation_m), kind, country"
 )
 HYPATIA_HELP = "Hypatia ground stations, one 'id,name,latitude,longitude,elevation_m' line per station"
+
+#: Heights above the ellipsoid a site may have, in metres. The lowest dry land, the Dead
+#: Sea shore, is 430 m below sea level, and the geoid departs from the ellipsoid by about
+#: 100 m, so -500 m leaves room for any place a terminal or gateway can stand (and 27,000
+#: km underground is refused). The top, 20 km, is above Everest (8,849 m) and above the
+#: cruise of every aircraft that carries a terminal (airliners 10-13 km, business jets to
+#: 15.5 km), and is the ceiling of jammers and sensors too: anything higher is a unit
+#: mistake (kilometres written as metres, feet as millimetres), not a site.
+ALTITUDE_RANGE_M = (-500.0, 20_000.0)
 
 COLUMNS = {
     "name": "name",
@@ -53,14 +62,23 @@ def parse_site_csv(text: str, source: str) -> list[SiteRecord]:
     return [
         SiteRecord(
             r.where, r.values.get("name", ""),
+            # latitude and longitude ranges: the site checks them (reported at this file:line)
             r.number("latitude_deg", unit="degrees", example="47.6"),
             r.number("longitude_deg", unit="degrees", example="-122.3"),
-            r.number("altitude_m", unit="metres", default=0.0, example="120.5"),
+            _in_range(r, "altitude_m", r.number("altitude_m", unit="metres", default=0.0, example="120.5"),
+                      ALTITUDE_RANGE_M, "metres above the ellipsoid"),
             r.values.get("kind", "").strip().lower() or None,
             r.values.get("country", "").strip() or None,
         )
         for r in rows
     ]
+
+
+def _in_range(row, column: str, v: float, span: tuple[float, float], unit: str) -> float:
+    if not span[0] <= v <= span[1]:
+        raise row.fail(f"{column} {row.values.get(column, '').strip()} is out of range; expected {span[0]:g} to "
+                       f"{span[1]:g} {unit}")
+    return v
 
 
 def parse_hypatia_sites(text: str, source: str) -> list[SiteRecord]:
@@ -78,25 +96,26 @@ def parse_hypatia_sites(text: str, source: str) -> list[SiteRecord]:
                 "(e.g. '0,Tokyo,35.689500,139.691710,0.000000')"
             )
         ids_help = f"expected {len(out)} (Hypatia ids count 0, 1, 2, ... in line order)"
-        if not re.fullmatch(r"[+-]?\d{1,18}", fields[0]):
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", fields[0]):
             raise GroundSegmentError(f"{where}: station id {fields[0][:40]!r} is not an integer; {ids_help}")
         if int(fields[0]) != len(out):
             raise GroundSegmentError(f"{where}: station id {int(fields[0])} out of order; {ids_help}")
         out.append(SiteRecord(
             where, fields[1], _num(fields[2], where, "latitude", "decimal degrees such as 35.6895"),
             _num(fields[3], where, "longitude", "decimal degrees such as 139.69171"),
-            _num(fields[4], where, "elevation_m", "metres such as 0.0"),
+            _num(fields[4], where, "elevation_m", "metres such as 0.0", ALTITUDE_RANGE_M),
         ))
     return out
 
 
-def _num(cell: str, where: str, name: str, example: str) -> float:
-    try:
-        v = float(cell)
-    except ValueError:
-        v = math.nan
+def _num(cell: str, where: str, name: str, example: str, span: tuple[float, float] | None = None) -> float:
+    """A decimal number, in ``span`` if given (ASCII digits only: Hypatia writes ``%f``)."""
+    v = float(cell) if len(cell) <= 64 and DECIMAL.fullmatch(cell) else math.nan
     if not math.isfinite(v):
         raise GroundSegmentError(f"{where}: {name} {cell[:40]!r} is not a number; expected {example}")
+    if span is not None and not span[0] <= v <= span[1]:
+        raise GroundSegmentError(f"{where}: {name} {cell[:40]} is out of range; expected {example}, "
+                                 f"from {span[0]:g} to {span[1]:g}")
     return v
 
 
@@ -115,10 +134,10 @@ def read_site_file(path: str | os.PathLike[str]) -> list[SiteRecord]:
     text = read_text(path, expected=f"{CSV_HELP}, or {HYPATIA_HELP}", error=GroundSegmentError, what="site file")
     first = next(line for line in text.splitlines() if line.strip())
     fields = first.split(",")
-    if len(fields) == 5 and re.fullmatch(r"\s*\d+\s*", fields[0]):
+    if len(fields) == 5 and re.fullmatch(r"\s*[0-9]+\s*", fields[0]):
         return parse_hypatia_sites(text, os.fspath(path))
     return parse_site_csv(text, os.fspath(path))
 
 
-__all__ = ["CSV_HELP", "HYPATIA_HELP", "SiteRecord", "parse_hypatia_sites", "parse_site_csv", "read_hypatia_sites",
+__all__ = ["ALTITUDE_RANGE_M", "CSV_HELP", "HYPATIA_HELP", "SiteRecord", "parse_hypatia_sites", "parse_site_csv", "read_hypatia_sites",
            "read_site_csv", "read_site_file"]

@@ -17,6 +17,7 @@ import gzip
 import io
 import math
 import os
+import re
 import tomllib
 import zlib
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,32 @@ from leosim.errors import InputFileError, LeosimError
 #: Files larger than this are refused before reading (no element set, site list or
 #: scenario of a real constellation comes near it: the 10,361-satellite TLE file is 1.6 MB).
 MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to about ``limit`` characters (saying how long it was), for
+    messages that echo what a file held: any value, a 100,000-character one too."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
+    return f"{text[:limit]}... ({size})"
+
+
+#: A decimal number as the readers accept it: ASCII digits, an optional fraction and
+#: exponent. ``float`` would also take ``1_000``, ``inf``, ``nan`` and digits of other
+#: scripts (``١٢``), which no data file of this kind means.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def path_exists(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists; False, not an ``OSError``, for a name the system cannot
+    even look up (longer than NAME_MAX or PATH_MAX, a NUL byte), so a caller deciding
+    "file or spec?" on user text never meets a traceback."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _mb(n: int) -> str:
@@ -51,7 +78,7 @@ def read_text(
     be. With ``gzip_ok``, gzip data is decompressed whatever the file is called.
     """
     p = Path(path)
-    name = f"{what} {os.fspath(path)!r}"
+    name = f"{what} {shown(os.fspath(path), 200)}"
     try:
         size = p.stat().st_size
         if p.is_dir():
@@ -119,20 +146,17 @@ class Row:
 
     def number(self, column: str, *, lo: float | None = None, hi: float | None = None, unit: str = "",
                default: float | None = None, example: str = "") -> float:
-        """A finite number in ``[lo, hi]``; ``default`` when the cell is empty."""
+        """A finite decimal number in ``[lo, hi]``; ``default`` when the cell is empty."""
         raw = self.values.get(column, "").strip()
         if not raw:
             if default is not None:
                 return default
             raise self.fail(f"{column} is empty; expected a number{' of ' + unit if unit else ''}")
-        try:
-            v = float(raw)
-        except ValueError:
-            v = math.nan
+        v = float(raw) if len(raw) <= 100 and DECIMAL.fullmatch(raw) else math.nan
         span = _span(lo, hi, unit)
         if not math.isfinite(v):
             hint = f" such as {example}" if example else ""
-            raise self.fail(f"{column} {raw!r} is not a number; expected {span or 'a number' + (' of ' + unit if unit else '')}{hint}")
+            raise self.fail(f"{column} {shown(raw)} is not a number; expected {span or 'a number' + (' of ' + unit if unit else '')}{hint}")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise self.fail(f"{column} {raw} is out of range; expected {span}")
         return v
@@ -141,8 +165,8 @@ class Row:
         raw = self.values.get(column, "").strip()
         if not raw and default is not None:
             return default
-        if not (raw.isascii() and raw.lstrip("+-").isdigit()) or len(raw) > 18:
-            raise self.fail(f"{column} {raw!r} is not a whole number; expected {_span(lo, hi, '') or 'a whole number'}")
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", raw):
+            raise self.fail(f"{column} {shown(raw)} is not a whole number; expected {_span(lo, hi, '') or 'a whole number'}")
         v = int(raw)
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise self.fail(f"{column} {raw} is out of range; expected {_span(lo, hi, '')}")
@@ -156,7 +180,7 @@ class Row:
             return True
         if raw in ("no", "n", "false", "0"):
             return False
-        raise self.fail(f"{column} {raw!r} is not yes or no; expected yes/no, true/false or 1/0")
+        raise self.fail(f"{column} {shown(raw)} is not yes or no; expected yes/no, true/false or 1/0")
 
 
 def _span(lo, hi, unit: str) -> str:
@@ -168,6 +192,11 @@ def _span(lo, hi, unit: str) -> str:
     if hi is not None:
         return f"a number <= {hi:g}{u}"
     return ""
+
+
+def _joined(header: list[str], limit: int = 200) -> str:
+    text = ",".join(header)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(header):,} columns)"
 
 
 def read_csv(
@@ -209,17 +238,17 @@ def read_csv(
                 canon = columns.get(label.lower())
                 if canon is None:
                     if only_known:
-                        raise error(f"{source}:{line}: unknown column {label!r}; expected {expected}")
+                        raise error(f"{source}:{line}: unknown column {shown(label)}; expected {expected}")
                     continue
                 if canon in positions:
-                    raise error(f"{source}:{line}: columns {header[positions[canon]]!r} and {label!r} both give {canon}; keep one")
+                    raise error(f"{source}:{line}: columns {shown(header[positions[canon]])} and {shown(label)} both give {canon}; keep one")
                 positions[canon] = k
             missing = [c for c in required if c not in positions]
             if missing:
-                raise error(f"{source}:{line}: header has columns {','.join(header)}; missing {','.join(missing)}; expected {expected}")
+                raise error(f"{source}:{line}: header has columns {_joined(header)}; missing {','.join(missing)}; expected {expected}")
             continue
         if len(cells) != len(header):
-            raise error(f"{source}:{line}: {len(cells)} fields, expected {len(header)} as in the header ({','.join(header)})")
+            raise error(f"{source}:{line}: {len(cells)} fields, expected {len(header)} as in the header ({_joined(header)})")
         rows.append(Row(source, line, {c: cells[k].strip() for c, k in positions.items()}, error, expected))
     if header is None:
         raise error(f"{source}: no header line; expected {expected}")
@@ -239,4 +268,4 @@ def read_toml(text: str, source: str, *, expected: str, error: type[LeosimError]
         raise error(f"{source}: not valid TOML: {exc}; expected {expected}") from None
 
 
-__all__ = ["MAX_FILE_BYTES", "Row", "read_csv", "read_text", "read_toml"]
+__all__ = ["DECIMAL", "MAX_FILE_BYTES", "Row", "path_exists", "read_csv", "read_text", "read_toml", "shown"]

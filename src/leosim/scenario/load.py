@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from leosim.errors import ScenarioError
-from leosim.formats.text import read_text, read_toml
+from leosim.formats.text import path_exists, read_text, read_toml, shown
 from leosim.scenario.schema import Scenario
 
 _SCENARIO_DIR = "scenarios"
@@ -41,16 +41,16 @@ def builtin_text(name: str) -> str:
     if name not in names:
         import difflib
 
-        close = difflib.get_close_matches(name, list(names), n=3)
+        close = difflib.get_close_matches(name, list(names), n=3) if len(name) <= 200 else []
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ScenarioError(f"unknown scenario {name!r}; expected one of {', '.join(names)} or a .toml file{hint}")
+        raise ScenarioError(f"unknown scenario {shown(name, 80)}; expected one of {', '.join(names)} or a .toml file{hint}")
     return resources.files("leosim").joinpath("data", _SCENARIO_DIR, f"{name}.toml").read_text(encoding="utf-8")
 
 
 def load_scenario(name_or_path: str | Path) -> tuple[Scenario, str, Path | None]:
     """A scenario by built-in name or file path: (model, its TOML text, its file or None)."""
     p = Path(name_or_path)
-    if p.suffix.lower() == ".toml" or p.exists():
+    if p.suffix.lower() == ".toml" or path_exists(p):
         text = read_text(p, expected="a scenario TOML file (leosim scenarios show global prints one)", error=ScenarioError,
                          what="scenario file", max_bytes=16 * 1024 * 1024)
         return parse_scenario(text, str(p)), text, p.resolve()
@@ -160,9 +160,9 @@ def _explain(exc: ValidationError, text: str, source: str) -> str:
             msgs.append(f"{where}: {path} is missing; expected it to be given")
             continue
         received = err.get("input")
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = str(err["msg"]).removeprefix("Value error, ")[:400]
         if isinstance(received, dict):  # a whole table failed a check across its keys
             msgs.append(f"{where}: [{path}] is not valid: {msg}")
         else:
-            msgs.append(f"{where}: {path} = {received!r} is not valid: {msg}")
+            msgs.append(f"{where}: {path} = {shown(received, 120)} is not valid: {msg}")
     return "; ".join(msgs)

@@ -15,6 +15,7 @@ from leosim.errors import SensorError
 from leosim.formats.jammers import read_jammer_file
 from leosim.formats.policy import read_policy_file
 from leosim.formats.sensors import read_sensor_file
+from leosim.formats.text import path_exists, shown
 from leosim.models.exposure import SENSOR_LAYOUTS, Sensor, is_layout, sensor_layout
 from leosim.models.jamming import Jammer
 from leosim.models.policy import ServicePolicy
@@ -31,7 +32,7 @@ def load_policy(spec: str | os.PathLike[str] | None) -> ServicePolicy:
     if spec is None:
         return ServicePolicy.preset("all")
     text = str(spec).strip()
-    if text.lower() in ("all", "none") and not Path(text).exists():
+    if text.lower() in ("all", "none") and not path_exists(text):
         return ServicePolicy.preset(text)
     return ServicePolicy.from_document(read_policy_file(spec))
 
@@ -53,10 +54,10 @@ def load_sensors(spec: str | os.PathLike[str], anchor: tuple[float, float], exte
     ['ring-1', 'ring-2', 'ring-3']
     """
     text = str(spec).strip()
-    if is_layout(text) and not Path(text).exists():
+    if is_layout(text) and not path_exists(text):
         return sensor_layout(text).place(anchor[0], anchor[1], extent_m)
-    if not Path(text).exists():
-        raise SensorError(f"sensors {text!r}: no such file and not a layout; expected a .csv or .toml file or "
+    if not path_exists(text):
+        raise SensorError(f"sensors {shown(text, 80)}: no such file and not a layout; expected a .csv or .toml file or "
                           f"{SENSOR_LAYOUTS.help()}")
     return tuple(Sensor.from_record(r) for r in read_sensor_file(text))
 
