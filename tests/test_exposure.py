@@ -262,3 +262,73 @@ def test_methods_and_false_alarms():
     far = load_sensors("ring:6:5", (35.7, 51.4))
     r = time_to_locate(35.7, 51.4, far, trials=20, seed=2, hours=24.0)
     assert r.located_share == 0.0 and r.detecting == 0
+
+
+# ------------------------------------------ issue 13: the reproducers, kept as regressions
+SENSOR_TOML = '[[sensor]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\n'
+
+
+@pytest.mark.parametrize(
+    "name, text, needle",
+    [
+        ("s.toml", "sensor = [0]\n", "expected one or more [[sensor]] tables"),
+        ("s.toml", "sensor = [[0]]\n", "expected one or more [[sensor]] tables"),
+        ("s.toml", SENSOR_TOML + "path = [[0, 200, 51.4, 10], [60, 35.7, 51.4, 10]]\n", "waypoint (0.0, 200.0, 51.4, 10.0)"),
+        ("s.toml", SENSOR_TOML + "path = [[0, nan, 51.4, 10], [60, 35.7, 51.4, 10]]\n", "path[0][1] (lat) nan is not a finite"),
+        ("s.toml", SENSOR_TOML + "path = [[0, 35.7, 51.4, 10], [0, 35.7, 51.4, 10]]\n", "path times must increase"),
+        ("s.toml", SENSOR_TOML + "path = [[0, 35.7, 51.4, 10], [60, 35.7, 51.4, 1e6]]\n", "height_m 1e+06; expected at most"),
+        ("s.toml", SENSOR_TOML + "beamwidth_deg = nan\n", "beamwidth_deg nan is not a finite number"),
+        ("s.toml", SENSOR_TOML + "beamwidth_deg = -5\n", "beamwidth_deg -5.0; expected a 3 dB beamwidth above 0 and up to 180"),
+        ("s.toml", SENSOR_TOML + "beamwidth_deg = 270\n", "beamwidth_deg 270.0; expected a 3 dB beamwidth"),
+        ("s.toml", SENSOR_TOML + "kind = 3\n", "kind 3 is not a text"),
+        ("s.toml", SENSOR_TOML + "gain_dbi = 1e300\n", "gain_dbi 1e+300 is out of range"),
+        ("s.csv", "name,latitude_deg,longitude_deg,t_s\na,35.7,51.4,0\na,200,51.4,60\n",
+         ":3: latitude_deg 200 is out of range; expected a number from -90 to 90"),
+        ("s.csv", "name,latitude_deg,longitude_deg,t_s\na,35.7,51.4,0\na,nan,51.4,60\n", ":3: latitude_deg 'nan' is not a number"),
+        ("s.csv", "name,latitude_deg,longitude_deg,t_s\na,35.7,51.4,60\na,35.7,51.4,0\n", ":3: t_s 0 is not after"),
+        ("s.csv", "name,latitude_deg,longitude_deg,beamwidth_deg\na,35.7,51.4,nan\n", ":2: beamwidth_deg 'nan' is not a number"),
+        ("s.csv", "name,latitude_deg,longitude_deg,beamwidth_deg\na,35.7,51.4,-5\n", ":2: sensor 'a': beamwidth_deg -5.0"),
+    ],
+)
+def test_sensor_files_refuse_impossible_values_at_their_place(tmp_path, name, text, needle):
+    f = tmp_path / name
+    f.write_text(text)
+    with pytest.raises(SensorError) as exc:
+        load_sensors(f, (35.7, 51.4))
+    assert str(exc.value).startswith(str(f)) and needle in str(exc.value)
+
+
+def test_beamwidth_up_to_a_hemisphere_is_kept():
+    assert Sensor("a", 35.7, 51.4, beamwidth_deg=180).theta3_deg == 180.0
+    assert Sensor("a", 35.7, 51.4, beamwidth_deg=0.5).theta3_deg == 0.5
+
+
+@pytest.mark.parametrize(
+    "spec, needle",
+    [
+        ("drone:1:100:0", "speed 0 km/h; expected a radius of 0.001-1000 km, an altitude of 0-20,000 m and a speed of 0.1-3000"),
+        ("drone:0:100", "drone radius 0 km"),
+        ("ring:99999999999:8", "a ring of 99999999999 sensors; expected 2 to 400"),
+        ("ring:3639232:3", "a ring of 3639232 sensors; expected 2 to 400"),
+        ("ring:1e15:3", "expected 2 to 400"),
+        ("ring:1e16:3", "n = '1e16' is not valid"),
+        ("ring:6:inf", "radius_km = 'inf' is not valid"),
+        ("ring:6:1e-9", "expected a radius of 0.001-1000 km"),
+        ("grid:0.0001", "expected a spacing of 0.001-1000 km"),
+        ("grid:0.5", "makes about 6,561 sensors; expected at most 400"),
+        ("ring:" + "9" * 5000 + ":3", "n = '99999"),
+    ],
+)
+def test_sensor_layout_specs_are_refused_before_anything_is_allocated(spec, needle):
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(SensorError) as exc:
+        load_sensors(spec, (35.7, 51.4))
+    assert needle in str(exc.value) and len(str(exc.value)) < 600
+    assert time.perf_counter() - t0 < 1.0  # refused, not built and then counted
+
+
+def test_a_sensors_spec_too_long_for_a_file_name_is_an_error_not_an_oserror():
+    with pytest.raises(SensorError, match="no such file and not a layout"):
+        load_sensors("x" * 10_000, (35.7, 51.4))

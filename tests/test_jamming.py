@@ -99,3 +99,51 @@ def test_jammer_files(tmp_path):
                  'active = [["2026-01-08T18:00", "2026-01-08T19:00"]]\n')  # fmt: skip
     (a2,) = load_jammers(t)
     assert a2.active == a.active[:1]
+
+
+# ------------------------------------------ issue 13: the reproducers, kept as regressions
+JAMMER_HEADER = "name,latitude_deg,longitude_deg,eirp_dbw"
+
+
+@pytest.mark.parametrize(
+    "name, text, needle",
+    [
+        ("j.csv", f"{JAMMER_HEADER},start\na,35.7,51.4,10,2026-01-08T18:00\n",
+         ":2: an active interval needs both start and end, got start '2026-01-08T18:00' and end ''"),
+        ("j.csv", f"{JAMMER_HEADER},end\na,35.7,51.4,10,2026-01-08T18:00\n", ":2: an active interval needs both start and end"),
+        ("j.csv", f"{JAMMER_HEADER}\na,35.7,51.4,1e21\n", ":2: jammer 'a': eirp_dbw 1e+21 is out of range; expected -60 to 100 dBW"),
+        ("j.csv", f"{JAMMER_HEADER}\na,35.7,51.4,101\n", ":2: jammer 'a': eirp_dbw 101.0 is out of range"),
+        ("j.csv", f"{JAMMER_HEADER}\na,35.7,51.4,nan\n", ":2: eirp_dbw 'nan' is not a number"),
+        ("j.csv", f"{JAMMER_HEADER}\na,95,51.4,10\n", ":2: latitude_deg 95 is out of range; expected a number from -90 to 90"),
+        ("j.csv", f"{JAMMER_HEADER}\na,35.7,51.4,10\na,35.8,51.4,10\n",
+         ":3: jammer 'a' has latitude_deg '35.8' here but '35.7' at line 2"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1e21\n',
+         ", jammer 1: jammer 'a': eirp_dbw 1e+21 is out of range; expected -60 to 100 dBW"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = nan\n',
+         ", jammer 1: eirp_dbw nan is not a finite number"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = "1_0"\n',
+         ", jammer 1: eirp_dbw '1_0' is not a finite number"),
+        ("j.toml", '[[jammer]]\nname = [1]\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\n',
+         ", jammer 1: name [1] is not a name"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\nactive = [[0, 1]]\n',
+         ", jammer 1: active must be a list of [start, end] pairs"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\n'
+                   'active = [["2026-01-01", "2300-01-01"]]\n', ", jammer 1: jammer 'a': active interval"),
+    ],
+)
+def test_jammer_files_refuse_what_the_scenario_schema_refuses(tmp_path, name, text, needle):
+    f = tmp_path / name
+    f.write_text(text)
+    with pytest.raises(JammerError) as exc:
+        load_jammers(f)
+    assert str(exc.value).startswith(str(f)) and needle in str(exc.value)
+
+
+def test_jammer_eirp_limits_are_the_schemas():
+    from leosim.models.jamming import JAMMER_EIRP_RANGE_DBW
+
+    lo, hi = JAMMER_EIRP_RANGE_DBW
+    assert Jammer("a", 0.0, 0.0, hi).eirp_dbw == hi and Jammer("a", 0.0, 0.0, lo).eirp_dbw == lo
+    for bad in (hi + 1e-9, lo - 1, math.inf, math.nan, 10**400, True):
+        with pytest.raises(JammerError):
+            Jammer("a", 0.0, 0.0, bad)

@@ -232,3 +232,41 @@ def test_not_admitted_terminals_carry_no_traffic(shell):
     assert cut.hops[1, 0] == 0 and cut.paths[1][0] == ()
     # terminals never admitted are not even nodes
     assert len(policy_network(ALL, shell, eps, admitted=np.array([True, False])).endpoints) == 1
+
+
+# ------------------------------------------ issue 13: the reproducers, kept as regressions
+@pytest.mark.parametrize(
+    "name, text, needle",
+    [
+        ("p.toml", "disabled_cells = [{}]\n", "disabled_cells must be a list of H3 cell ids such as ['852f5a7bfffffff'], got [{}]"),
+        ("p.toml", "disabled_cells = ['-1']\n", "disabled cell '-1' is not an H3 cell"),
+        ("p.toml", "disabled_cells = ['" + "f" * 40 + "']\n", "is not an H3 cell"),
+        ("p.toml", "disabled_cells = ['852f5a7bffffff']\n", "disabled cell '852f5a7bffffff' is not an H3 cell"),
+        ("p.toml", f"roaming_limit_days = {'9' * 4301}\n", "not valid TOML"),
+        ("p.toml", "roaming_limit_days = 1e300\n", "roaming_limit_days 1e+300 is not a number of days from 0 to 36,500"),
+        ("p.toml", "roaming_limit_days = nan\n", "roaming_limit_days nan is not a number of days"),
+        ("p.toml", "roaming_limit_days = -1\n", "roaming_limit_days -1 is not a number of days"),
+        ("p.toml", "[speed_gates_kmh]\nUA = 1e9\n", "speed gate for 'UA' is 1000000000.0; expected a speed in km/h > 0 and at most"),
+        ("p.toml", "[speed_gates_kmh]\nUA = nan\n", "speed gate for 'UA' is nan"),
+        ("p.toml", "name = 5\n", "name 5 is not a name"),
+        ("p.toml", "preset = [1]\n", "preset must be 'all' or 'none', got [1]"),
+        ("p.toml", "served = ['" + "U" * 100 + "']\n", "served must be a list of country codes"),
+        ("p.toml", "a = " + "[" * 1000 + "]" * 1000 + "\n", "nested too deeply"),
+        ("p.csv", "country,served,speed_gate_kmh\nUA,yes,1e9\n", ":2: speed_gate_kmh 1e9 is out of range"),
+        ("p.csv", "country,served\n" + "U" * 100 + ",yes\n", ":2: country 'UUUU"),
+        ("p.csv", "country,served\nUA,maybe\n", ":2: served 'maybe' is not yes or no"),
+    ],
+)
+def test_policy_files_refuse_hostile_values_with_a_policy_error(tmp_path, name, text, needle):
+    f = tmp_path / name
+    f.write_text(text)
+    with pytest.raises(PolicyError) as exc:
+        load_policy(f)
+    assert str(exc.value).startswith(str(f)) and needle in str(exc.value)
+    assert len(str(exc.value)) < 800
+
+
+def test_policy_limits_at_their_ends_are_kept():
+    p = ServicePolicy(roaming_limit_days=36_500, speed_gates_kmh={"UA": 100_000})
+    assert p.roaming_limit_days == 36_500.0 and p.speed_gates_kmh == {"UA": 100_000.0}
+    assert ServicePolicy(disabled_cells=frozenset({"852f5a7bfffffff"})).disabled_cells == {"852f5a7bfffffff"}

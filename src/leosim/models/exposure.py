@@ -105,7 +105,43 @@ RELOCATION_SITES = 16
 LOCATE_RADIUS_M = 100.0  # the issue's default: an ellipse this small finds the building
 MONOPULSE_SLOPE = 1.6  # Skolnik, Introduction to Radar Systems, angle accuracy k_m ~ 1.6
 SENSOR_KINDS = ("ground", "mast", "drone", "aircraft")
+#: The widest 3 dB beamwidth a sensor may be given, deg. The beamwidth is the full angle
+#: of the main lobe that the monopulse bearing estimate divides (Skolnik); a main lobe
+#: wider than the forward hemisphere has no direction to measure a bearing against.
+BEAMWIDTH_MAX_DEG = 180.0
+#: Values a sensor may have, (lowest, highest) with ``None`` for an open end that must be
+#: exceeded (> 0). Outside these a number is a typo or a unit mistake, not a receiver:
+#: 20 km is an aircraft (the layouts' and jammers' ceiling too), 70 dBi a 10 m dish at
+#: 14 GHz, 10 GHz of bandwidth covers every uplink band, an hour is a long integration.
+SENSOR_RANGES: dict[str, tuple[float | None, float]] = {
+    "height_m": (0.0, 20_000.0),
+    "gain_dbi": (-30.0, 70.0),
+    "noise_figure_db": (0.0, 30.0),
+    "bandwidth_hz": (None, 10e9),
+    "integration_s": (None, 3600.0),
+    "revisit_s": (None, 30 * 86400.0),
+    "bearing_floor_deg": (0.0, 180.0),
+    "timing_floor_s": (0.0, 1.0),
+    "beamwidth_deg": (None, BEAMWIDTH_MAX_DEG),
+}
+#: Path waypoint times, seconds either side of the run's start (about 30 years).
+WAYPOINT_TIME_MAX_S = 1e9
 
+
+
+def _finite(v) -> bool:
+    """A finite int or float, not a bool (an int too large for a float is not finite)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _cut(value, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 # ================================================================== RF primitives
@@ -379,14 +415,18 @@ class Sensor:
     path: tuple[tuple[float, float, float, float], ...] | None = None
 
     def __post_init__(self) -> None:
-        where = f"sensor {self.name!r}"
+        where = f"sensor {_cut(self.name, 80)}"
         if self.kind not in SENSOR_KINDS:
-            raise SensorError(f"{where}: kind {self.kind!r}; expected one of {', '.join(SENSOR_KINDS)}")
+            raise SensorError(f"{where}: kind {_cut(self.kind)}; expected one of {', '.join(SENSOR_KINDS)}")
         for key in ("latitude_deg", "longitude_deg", "height_m", "gain_dbi", "noise_figure_db", "bandwidth_hz",
                     "integration_s", "pfa", "bearing_floor_deg", "timing_floor_s"):  # fmt: skip
             v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise SensorError(f"{where}: {key} {v!r} is not a finite number")
+            if not _finite(v):
+                raise SensorError(f"{where}: {key} {_cut(v)} is not a finite number")
+        for key in ("revisit_s", "beamwidth_deg"):
+            v = getattr(self, key)
+            if v is not None and not _finite(v):
+                raise SensorError(f"{where}: {key} {_cut(v)} is not a finite number")
         if not -90 <= self.latitude_deg <= 90 or not -180 <= self.longitude_deg <= 360:
             raise SensorError(
                 f"{where}: position ({self.latitude_deg!r}, {self.longitude_deg!r}) is not a latitude -90..90 and longitude -180..180"
@@ -405,24 +445,39 @@ class Sensor:
             )
         if self.bearing_floor_deg < 0 or self.timing_floor_s < 0:
             raise SensorError(f"{where}: error floors must be >= 0")
-        if self.beamwidth_deg is not None and not (isinstance(self.beamwidth_deg, int | float) and 0 < self.beamwidth_deg <= 360):
-            raise SensorError(f"{where}: beamwidth_deg {self.beamwidth_deg!r}; expected a beamwidth above 0 and up to 360 deg")
+        if self.beamwidth_deg is not None and not 0 < self.beamwidth_deg <= BEAMWIDTH_MAX_DEG:
+            raise SensorError(f"{where}: beamwidth_deg {self.beamwidth_deg!r}; expected a 3 dB beamwidth above 0 and up "
+                              f"to {BEAMWIDTH_MAX_DEG:g} deg")
+        for key, (lo, hi) in SENSOR_RANGES.items():
+            v = getattr(self, key)
+            if v is not None and not ((v > 0 if lo is None else v >= lo) and v <= hi):
+                span = f"above 0 and up to {hi:g}" if lo is None else f"from {lo:g} to {hi:g}"
+                raise SensorError(f"{where}: {key} {v!r} is out of range; expected {span}")
         if self.path is not None:
-            pts = tuple(tuple(float(x) for x in p) for p in self.path)
+            try:
+                pts = tuple(tuple(float(x) for x in p) for p in self.path)
+            except (TypeError, ValueError, OverflowError):
+                raise SensorError(f"{where}: path {_cut(self.path)} is not a list of (t_s, lat, lon, height_m) "
+                                  "waypoints") from None
             if len(pts) < 2 or any(len(p) != 4 for p in pts):
                 raise SensorError(f"{where}: a path needs at least two waypoints (t_s, lat, lon, height_m)")
-            if any(b[0] <= a[0] for a, b in zip(pts, pts[1:])):
-                raise SensorError(f"{where}: path times must increase, got {[p[0] for p in pts]}")
-            bad = next((p for p in pts if not all(math.isfinite(x) for x in p) or not -90 <= p[1] <= 90
-                        or not -180 <= p[2] <= 360), None)
+            bad = next((p for p in pts if not all(math.isfinite(x) for x in p) or not abs(p[0]) <= WAYPOINT_TIME_MAX_S
+                        or not -90 <= p[1] <= 90 or not -180 <= p[2] <= 360), None)
             if bad is not None:
-                raise SensorError(f"{where}: waypoint {bad!r} is not a time and a position (latitude -90..90, "
-                                  "longitude -180..180, height in metres)")
+                raise SensorError(f"{where}: waypoint {bad!r} is not a time and a position (t_s within "
+                                  f"{WAYPOINT_TIME_MAX_S:g} s, latitude -90..90, longitude -180..180, height in metres)")
+            if any(b[0] <= a[0] for a, b in zip(pts, pts[1:])):
+                raise SensorError(f"{where}: path times must increase, got {_cut([p[0] for p in pts])}")
             if any(p[3] < 0 for p in pts):
                 bad = next(p for p in pts if p[3] < 0)
                 raise SensorError(
                     f"{where}: waypoint at t={bad[0]:g} s has height_m {bad[3]:g}, under ground; expected >= 0 m"
                 )
+            top = SENSOR_RANGES["height_m"][1]
+            if any(p[3] > top for p in pts):
+                bad = next(p for p in pts if p[3] > top)
+                raise SensorError(f"{where}: waypoint at t={bad[0]:g} s has height_m {bad[3]:g}; expected at most "
+                                  f"{top:,.0f} m (an aircraft)")
             object.__setattr__(self, "path", pts)
 
     @property
@@ -475,6 +530,17 @@ class SensorLayout:
 
 #: At most this many sensors in one layout (a grid of 20 x 20).
 MAX_LAYOUT_SENSORS = 400
+#: A layout's radius or spacing, km: from 1 m (below that the sensors stand on each other
+#: and a drone's loop takes no time) to 1,000 km.
+LAYOUT_KM_RANGE = (0.001, 1000.0)
+#: Heights of layout sensors, m: the ground to an aircraft (as :data:`SENSOR_RANGES`).
+LAYOUT_HEIGHT_RANGE_M = (0.0, 20_000.0)
+#: A drone's speed, km/h: from walking pace's tenth to a fast jet.
+DRONE_SPEED_RANGE_KMH = (0.1, 3000.0)
+
+
+def _in(v: float, span: tuple[float, float]) -> bool:
+    return span[0] <= v <= span[1]  # False for NaN
 
 
 class Ring(SensorLayout):
@@ -485,8 +551,8 @@ class Ring(SensorLayout):
     def __init__(self, n: int, radius_km: float, height_m: float = 10.0):
         if not 2 <= n <= MAX_LAYOUT_SENSORS:
             raise SensorError(f"a ring of {n} sensors; expected 2 to {MAX_LAYOUT_SENSORS}")
-        if not 0 < radius_km <= 1000 or not 0 <= height_m <= 20_000:
-            raise SensorError(f"ring radius {radius_km:g} km and height {height_m:g} m; expected a radius of 0-1000 km "
+        if not _in(radius_km, LAYOUT_KM_RANGE) or not _in(height_m, LAYOUT_HEIGHT_RANGE_M):
+            raise SensorError(f"ring radius {radius_km:g} km and height {height_m:g} m; expected a radius of 0.001-1000 km "
                               "and a height of 0-20,000 m")
         self.n, self.radius_km, self.height_m = int(n), float(radius_km), float(height_m)
 
@@ -501,16 +567,21 @@ class Grid(SensorLayout):
     name = "grid"
 
     def __init__(self, spacing_km: float, height_m: float = 10.0):
-        if not 0 < spacing_km <= 1000 or not 0 <= height_m <= 20_000:
-            raise SensorError(f"grid spacing {spacing_km:g} km and height {height_m:g} m; expected a spacing of 0-1000 km "
+        if not _in(spacing_km, LAYOUT_KM_RANGE) or not _in(height_m, LAYOUT_HEIGHT_RANGE_M):
+            raise SensorError(f"grid spacing {spacing_km:g} km and height {height_m:g} m; expected a spacing of 0.001-1000 km "
                               "and a height of 0-20,000 m")
         self.spacing_km, self.height_m = float(spacing_km), float(height_m)
 
     def place(self, latitude_deg, longitude_deg, extent_m=20e3):
         step = self.spacing_km * 1e3
-        k = int(extent_m // step)
+        if not (math.isfinite(extent_m) and extent_m >= 0):
+            raise SensorError(f"a grid over an extent of {extent_m!r} m; expected a finite extent >= 0")
+        # how many sensors, counted before anything is allocated: (2k + 1)^2 <= 400 is k <= 9
+        half = extent_m / step
+        k = int(half) if half < 10 else 10
         if (2 * k + 1) ** 2 > MAX_LAYOUT_SENSORS:
-            raise SensorError(f"a grid every {self.spacing_km:g} km over {2 * extent_m / 1e3:g} km makes {(2 * k + 1) ** 2} "
+            count = f"{(2 * k + 1) ** 2}" if half < 10 else f"about {(2 * half + 1) ** 2:,.0f}"
+            raise SensorError(f"a grid every {self.spacing_km:g} km over {2 * extent_m / 1e3:g} km makes {count} "
                               f"sensors; expected at most {MAX_LAYOUT_SENSORS} (use a larger spacing)")
         off = np.arange(-k, k + 1) * step
         e, n_ = np.meshgrid(off, off)
@@ -525,9 +596,10 @@ class Drone(SensorLayout):
     name = "drone"
 
     def __init__(self, radius_km: float, altitude_m: float, speed_kmh: float = 60.0):
-        if not 0 < radius_km <= 1000 or not 0 <= altitude_m <= 20_000 or not 0 < speed_kmh <= 3000:
+        if (not _in(radius_km, LAYOUT_KM_RANGE) or not _in(altitude_m, LAYOUT_HEIGHT_RANGE_M)
+                or not _in(speed_kmh, DRONE_SPEED_RANGE_KMH)):
             raise SensorError(f"drone radius {radius_km:g} km, altitude {altitude_m:g} m, speed {speed_kmh:g} km/h; expected "
-                              "a radius of 0-1000 km, an altitude of 0-20,000 m and a speed of 0-3000 km/h")
+                              "a radius of 0.001-1000 km, an altitude of 0-20,000 m and a speed of 0.1-3000 km/h")
         self.radius_km, self.altitude_m, self.speed_kmh = float(radius_km), float(altitude_m), float(speed_kmh)
 
     def place(self, latitude_deg, longitude_deg, extent_m=20e3):

@@ -58,6 +58,21 @@ JAMMER_HEIGHT_MAX_M = 20_000.0
 
 
 
+def _finite(v) -> bool:
+    """A finite int or float, not a bool (an int too large for a float is not finite)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _cut(value, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 @dataclass(frozen=True)
 class Jammer:
     """A GPS L1 jammer: where, how high (m above ground), how strong (EIRP, dBW), when.
@@ -77,11 +92,11 @@ class Jammer:
     active: tuple[tuple[np.datetime64, np.datetime64], ...] = ()
 
     def __post_init__(self) -> None:
-        where = f"jammer {self.name!r}"
+        where = f"jammer {_cut(self.name, 80)}"
         for key in ("latitude_deg", "longitude_deg", "eirp_dbw", "height_m"):
             v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise JammerError(f"{where}: {key} {v!r} is not a finite number")
+            if not _finite(v):
+                raise JammerError(f"{where}: {key} {_cut(v)} is not a finite number")
         if not (-90 <= self.latitude_deg <= 90 and -180 <= self.longitude_deg <= 360):
             raise JammerError(
                 f"{where}: position ({self.latitude_deg!r}, {self.longitude_deg!r}) is not a latitude -90..90 and longitude -180..180"
@@ -99,10 +114,10 @@ class Jammer:
         for iv in self.active:
             try:
                 a, b = (parse_time(x) if isinstance(x, str) else np.datetime64(x, "ns") for x in iv)
-            except (TypeError, ValueError) as exc:
-                raise JammerError(f"{where}: active interval {iv!r} is not two UTC times: {exc}") from None
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise JammerError(f"{where}: active interval {_cut(iv)} is not two UTC times: {str(exc)[:300]}") from None
             if not b > a:
-                raise JammerError(f"{where}: active interval {iv!r} ends before it starts")
+                raise JammerError(f"{where}: active interval {_cut(iv)} ends before it starts")
             intervals.append((a, b))
         object.__setattr__(self, "active", tuple(intervals))
 

@@ -25,6 +25,8 @@ Needs the ``policy`` extra (``h3``, ``shapely``) for countries and cells.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -58,6 +60,33 @@ UKRAINE_SPEED_GATE_KMH = 90.0
 #: resolution-5 H3 hexagons, ~253 km2; that the service-address check is "same cell" is an
 #: assumption).
 SERVICE_CELL_RESOLUTION = 5
+#: The longest roaming limit a policy may set, days (100 years: the scenario schema's
+#: ``days_abroad`` stops there too).
+ROAMING_LIMIT_MAX_DAYS = 36_500.0
+#: The highest speed gate a policy may set, km/h (the scenario schema's ``speed_kmh`` limit).
+SPEED_GATE_MAX_KMH = 100_000.0
+
+
+def _cut(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about hostile input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _name_of(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 200:
+        raise PolicyError(f"{where}: name {_cut(value)} is not a name; expected a short text such as 'ukraine-2026'")
+    return value
+
+
+def _real(value: Any) -> bool:
+    """A finite int or float (not a bool); an int too large for a float is not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 
@@ -167,28 +196,38 @@ class ServicePolicy:
     disabled_cells: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.roaming_limit_days is not None and not (float(self.roaming_limit_days) >= 0.0):
+        limit = self.roaming_limit_days
+        if limit is not None and not (_real(limit) and 0.0 <= limit <= ROAMING_LIMIT_MAX_DAYS):
             raise PolicyError(
-                f"roaming_limit_days {self.roaming_limit_days!r} is not a number of days >= 0; expected e.g. 60"
+                f"roaming_limit_days {_cut(limit)} is not a number of days from 0 to {ROAMING_LIMIT_MAX_DAYS:,.0f}; "
+                "expected e.g. 60, or false for no limit"
             )
+        if limit is not None:
+            object.__setattr__(self, "roaming_limit_days", float(limit))
         gates = {}
         for code, kmh in dict(self.speed_gates_kmh).items():
+            if not isinstance(code, str) or len(code) > 60:
+                raise PolicyError(f"speed gate for {_cut(code)}: expected a country code such as 'UA', or '*'")
             key = "*" if code == "*" else _country(code, "speed gate: ")
-            if not (isinstance(kmh, int | float) and not isinstance(kmh, bool) and kmh > 0):
-                raise PolicyError(f"speed gate for {code!r} is {kmh!r}; expected a speed in km/h > 0, such as 90")
+            if not (_real(kmh) and 0 < kmh <= SPEED_GATE_MAX_KMH):
+                raise PolicyError(f"speed gate for {code!r} is {_cut(kmh)}; expected a speed in km/h > 0 and at most "
+                                  f"{SPEED_GATE_MAX_KMH:,.0f}, such as 90")
             gates[key] = float(kmh)
         object.__setattr__(self, "speed_gates_kmh", gates)
         if self.disabled_cells:
             h3 = require("h3", "policy")
 
             for cell in self.disabled_cells:
+                # an H3 id is 15 or 16 hex digits; anything else never reaches h3, whose
+                # C conversion overflows on a negative or over-long number
                 try:
-                    valid = isinstance(cell, str) and bool(h3.is_valid_cell(cell))
-                except (ValueError, TypeError):
+                    valid = (isinstance(cell, str) and re.fullmatch(r"[0-9a-fA-F]{15,16}", cell) is not None
+                             and bool(h3.is_valid_cell(cell)))
+                except (ValueError, TypeError, OverflowError):
                     valid = False
                 if not valid:
                     raise PolicyError(
-                        f"disabled cell {cell!r} is not an H3 cell; expected a v4 id such as '852f5a7bfffffff'"
+                        f"disabled cell {_cut(cell)} is not an H3 cell; expected a v4 id such as '852f5a7bfffffff'"
                     )
 
     # --------------------------------------------------------------- presets
@@ -239,16 +278,16 @@ class ServicePolicy:
         }  # fmt: skip
         unknown = sorted(set(doc) - known)
         if unknown:
-            raise PolicyError(f"{where}: unknown key {unknown[0]!r}; expected one of: {', '.join(sorted(known))}")
+            raise PolicyError(f"{where}: unknown key {_cut(unknown[0])}; expected one of: {', '.join(sorted(known))}")
         preset = doc.get("preset", "all")
         if not isinstance(preset, str):
-            raise PolicyError(f"{where}: preset must be 'all' or 'none', got {preset!r}"[:300])
+            raise PolicyError(f"{where}: preset must be 'all' or 'none', got {_cut(preset)}")
         base = cls.preset(preset)
 
         def codes(key: str) -> list[str]:
             value = doc.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise PolicyError(f'{where}: {key} must be a list of country codes such as ["IR", "UA"], got {value!r}')
+            if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 60 for v in value):
+                raise PolicyError(f'{where}: {key} must be a list of country codes such as ["IR", "UA"], got {_cut(value)}')
             return [_country(v, f"{where}: {key}: ") for v in value]
 
         served = base.served
@@ -268,31 +307,31 @@ class ServicePolicy:
             elif isinstance(value, list):
                 s = CountrySet.of(codes(key))
             else:
-                raise PolicyError(f'{where}: {key} must be "all", "served" or a list of country codes, got {value!r}')
+                raise PolicyError(f'{where}: {key} must be "all", "served" or a list of country codes, got {_cut(value)}')
             return s.without(codes(blocked_key))
 
         limit = doc.get("roaming_limit_days", ROAMING_LIMIT_DAYS)
         if limit is False:
             limit = None
         elif isinstance(limit, bool) or not isinstance(limit, int | float):
-            raise PolicyError(f"{where}: roaming_limit_days must be a number of days or false, got {limit!r}")
+            raise PolicyError(f"{where}: roaming_limit_days must be a number of days or false, got {_cut(limit)}")
         gates = doc.get("speed_gates_kmh", base.speed_gates_kmh)
         if not isinstance(gates, Mapping):
-            raise PolicyError(f"{where}: speed_gates_kmh must be a table such as {{ UA = 90 }}, got {gates!r}")
+            raise PolicyError(f"{where}: speed_gates_kmh must be a table such as {{ UA = 90 }}, got {_cut(gates)}")
         whitelist = doc.get("whitelist")
         if whitelist is not None and (
             not isinstance(whitelist, list) or not all(isinstance(v, str) for v in whitelist)
         ):
-            raise PolicyError(f"{where}: whitelist must be a list of terminal ids, got {whitelist!r}")
+            raise PolicyError(f"{where}: whitelist must be a list of terminal ids, got {_cut(whitelist)}")
         cells = doc.get("disabled_cells", [])
         if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
-            raise PolicyError(f"{where}: disabled_cells must be a list of H3 cell ids such as ['852f5a7bfffffff'], got {cells!r}"[:400])
+            raise PolicyError(f"{where}: disabled_cells must be a list of H3 cell ids such as ['852f5a7bfffffff'], got {_cut(cells)}")
         wl_countries = (
             CountrySet.of(codes("whitelist_countries")) if "whitelist_countries" in doc else CountrySet.everything()
         )
         try:
             return cls(
-                name=str(doc.get("name", name or where)),
+                name=_name_of(doc.get("name", name or where), where),
                 served=served,
                 gateway_countries=countries("gateway_countries", "gateway_blocked"),
                 pop_countries=countries("pop_countries", "pop_blocked"),
@@ -327,6 +366,9 @@ class ServicePolicy:
             if r.country == "*":
                 defaults, key = f, "*"
             else:
+                if len(r.country) > 60:
+                    raise PolicyError(f"{r.where}: country {_cut(r.country)} is not a country; expected an ISO code "
+                                      "such as 'IR' or '*'")
                 key = _country(r.country, f"{r.where}: ")
                 flags[key] = f
             if r.speed_gate_kmh is not None:
