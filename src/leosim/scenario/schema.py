@@ -28,7 +28,20 @@ from leosim.space.constellation import DEFAULT_PRESET
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: TOML has inf and nan, and no number of a scenario means either
+    # (pydantic would let ``fibre_stretch = inf`` through a ``ge=1`` bound)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Walker shells may have at most this many planes and satellites per plane, and a
+#: constellation at most :data:`MAX_SATELLITES` in all. The largest filed constellations
+#: are SpaceX's Gen2 (about 30,000 satellites) and China's Guowang (12,992); 100,000
+#: leaves room for what-ifs and refuses a typo that would build a billion orbits.
+MAX_PLANES = 1_000
+MAX_SATS_PER_PLANE = 1_000
+MAX_SATELLITES = 100_000
+#: Seeds are non-negative (numpy's generators refuse negative ones) and fit 64 bits.
+SEED_MAX = 2**64 - 1
 
 
 class ShellSpec(_Model):
@@ -36,9 +49,16 @@ class ShellSpec(_Model):
 
     altitude_km: Annotated[float, Field(gt=80, lt=50_000)]
     inclination_deg: Annotated[float, Field(ge=0, le=180)]
-    planes: Annotated[int, Field(ge=1)]
-    sats_per_plane: Annotated[int, Field(ge=1)]
-    phasing: Annotated[int, Field(ge=0)] = 1
+    planes: Annotated[int, Field(ge=1, le=MAX_PLANES)]
+    sats_per_plane: Annotated[int, Field(ge=1, le=MAX_SATS_PER_PLANE)]
+    phasing: Annotated[int, Field(ge=0, le=MAX_PLANES)] = 1
+
+    @model_validator(mode="after")
+    def _walker(self) -> ShellSpec:
+        if self.phasing >= self.planes:
+            raise ValueError(f"phasing {self.phasing} (Walker's F, 1 when not given) is not below planes = {self.planes}; "
+                             f"expected 0 to {self.planes - 1}")
+        return self
 
 
 class ConstellationSpec(_Model):
@@ -46,7 +66,7 @@ class ConstellationSpec(_Model):
 
     preset: str | None = None
     file: str | None = None
-    shells: list[ShellSpec] | None = None
+    shells: Annotated[list[ShellSpec], Field(min_length=1, max_length=100)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ConstellationSpec:
@@ -55,6 +75,9 @@ class ConstellationSpec(_Model):
             raise ValueError(
                 f"give exactly one of preset, file or shells; got {', '.join(given) or 'none'}"
             )
+        total = sum(sh.planes * sh.sats_per_plane for sh in self.shells or ())
+        if total > MAX_SATELLITES:
+            raise ValueError(f"the shells have {total:,} satellites; expected at most {MAX_SATELLITES:,}")
         if self.preset is not None:
             from leosim.space.constellation import PRESET_NAMES
 
@@ -455,7 +478,7 @@ class LatencySpec(_Model):
 
     countries: list[str] | Literal["all"] = "all"
     users: Annotated[int, Field(ge=1, le=1000)] = 10
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 0
     duration: str | None = None
     step: str = "15s"
     map: bool = True
@@ -488,7 +511,7 @@ class Scenario(_Model):
     name: str
     description: str = ""
     sources: list[str] = []
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 0
     constellation: ConstellationSpec = ConstellationSpec(preset=DEFAULT_PRESET)
     time: TimeSpec = TimeSpec()
     ground: GroundSpec
