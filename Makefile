@@ -7,7 +7,7 @@ STAMP := $(VENV)/.leosim-installed
 # written by the script when vendor/ holds CesiumJS built from this lock file
 VIEWER_ASSETS := src/leosim/viewer_static/vendor/.package-lock.json
 
-.PHONY: demo test lint bench clean assets
+.PHONY: demo test lint bench fuzz clean assets
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "leosim needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -35,6 +35,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routing.py
+
+# Every reader and parser fed 10,000 mutated inputs each; prints inputs, leosim errors,
+# crashes and hangs per parser and fails on any crash, hang or invalid input accepted.
+# FUZZ_ARGS="--per-parser 500 --workers 1" for a quick look.
+FUZZ_ARGS ?= --per-parser 10000
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) leosim-demo .pytest_cache
