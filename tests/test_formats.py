@@ -256,3 +256,13 @@ def test_shown_cuts_long_values_and_path_exists_never_raises():
     assert "written out" in shown(10**200, 20)
     assert path_exists("x" * 10_000) is False  # ENAMETOOLONG
     assert path_exists("a\x00b") is False  # NUL: ValueError
+
+
+def test_line_based_files_split_lines_only_where_open_does(tmp_path):
+    from leosim.formats.isl import parse_isl_text
+    from leosim.formats.sites import parse_hypatia_sites
+
+    got = parse_hypatia_sites("0,Gare\u2028du Nord,48.88,2.35,35\r\n1,A\x85B,1,2,3\r2,C,1,2,3\n", "ground_stations.txt")
+    assert [r.name for r in got] == ["Gare\u2028du Nord", "A\x85B", "C"]
+    with pytest.raises(LeosimError, match=r"isls.txt:3: "):  # \r\n and \r count one line each, as an editor does
+        parse_isl_text("0 1\r\n1 2\rx y\n", "isls.txt", 10)

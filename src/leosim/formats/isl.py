@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from leosim.errors import ElementSetError
-from leosim.formats.text import read_text
+from leosim.formats.text import read_text, text_lines
 
 ISL_HELP = "a text file of laser links, one 'A B' pair of satellite indices per line (Hypatia isls.txt)"
 
@@ -15,7 +15,7 @@ ISL_HELP = "a text file of laser links, one 'A B' pair of satellite indices per 
 def parse_isl_text(text: str, source: str, n_sats: int) -> np.ndarray:
     """``(n_isl, 2)`` sorted unique pairs ``a < b``; errors name ``source:line``."""
     pairs = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text_lines(text), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         fields = line.split()

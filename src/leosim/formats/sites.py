@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from leosim.errors import GroundSegmentError
-from leosim.formats.text import DECIMAL, read_csv, read_text
+from leosim.formats.text import DECIMAL, read_csv, read_text, text_lines
 
 CSV_HELP = (
     "a CSV file whose header names the columns name,latitude_deg,longitude_deg "
@@ -85,7 +85,7 @@ def parse_hypatia_sites(text: str, source: str) -> list[SiteRecord]:
     """Sites from Hypatia's ``ground_stations.txt`` text: ``id,name,lat,lon,elevation_m``
     lines, ids counting 0, 1, 2, ... in line order, no header."""
     out: list[SiteRecord] = []
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{source}:{line_number}"
@@ -132,7 +132,7 @@ def read_site_file(path: str | os.PathLike[str]) -> list[SiteRecord]:
     """Sites from a Hypatia or CSV file, told apart by the first line: five fields starting
     with an integer is Hypatia; anything else must be a CSV header."""
     text = read_text(path, expected=f"{CSV_HELP}, or {HYPATIA_HELP}", error=GroundSegmentError, what="site file")
-    first = next(line for line in text.splitlines() if line.strip())
+    first = next(line for line in text_lines(text) if line.strip())
     fields = first.split(",")
     if len(fields) == 5 and re.fullmatch(r"\s*[0-9]+\s*", fields[0]):
         return parse_hypatia_sites(text, os.fspath(path))

@@ -58,6 +58,16 @@ def path_exists(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` split at ``\\n``, ``\\r\\n`` and ``\\r`` only, as ``open()``
+    reads them: ``str.splitlines`` would also split inside a name at U+0085, U+2028,
+    form feeds and others, and count lines differently from every editor."""
+    return _NEWLINE.split(text)
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -268,4 +278,4 @@ def read_toml(text: str, source: str, *, expected: str, error: type[LeosimError]
         raise error(f"{source}: not valid TOML: {exc}; expected {expected}") from None
 
 
-__all__ = ["DECIMAL", "MAX_FILE_BYTES", "Row", "path_exists", "read_csv", "read_text", "read_toml", "shown"]
+__all__ = ["DECIMAL", "MAX_FILE_BYTES", "Row", "path_exists", "read_csv", "read_text", "read_toml", "shown", "text_lines"]
