@@ -270,3 +270,24 @@ def test_policy_limits_at_their_ends_are_kept():
     p = ServicePolicy(roaming_limit_days=36_500, speed_gates_kmh={"UA": 100_000})
     assert p.roaming_limit_days == 36_500.0 and p.speed_gates_kmh == {"UA": 100_000.0}
     assert ServicePolicy(disabled_cells=frozenset({"852f5a7bfffffff"})).disabled_cells == {"852f5a7bfffffff"}
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("country,served\nIR,yes\nUA,yes\nIR,no\n", ":4: country IR is given again (first at "),
+        ("country,served\n*,yes\n*,no\n", ":3: the * row is given again"),
+    ],
+)
+def test_a_csv_policy_row_may_not_silently_overrule_another(tmp_path, text, needle):
+    f = tmp_path / "p.csv"
+    f.write_text(text)
+    with pytest.raises(PolicyError) as exc:
+        load_policy(f)
+    assert needle in str(exc.value) and f"{f}:2" in str(exc.value)
+
+
+@pytest.mark.parametrize("days", [-1, float("nan"), float("inf"), 36_501, "3", True])
+def test_terminal_days_abroad_is_a_number_of_days(days):
+    with pytest.raises(ParameterError, match="days_abroad .* expected days from 0 to 36,500"):
+        Terminal("t", days_abroad=days)

@@ -361,15 +361,23 @@ class ServicePolicy:
         defaults = {"served": False, "gateway": False, "pop": False}
         flags: dict[str, dict[str, bool]] = {}
         gates: dict[str, float] = {}
+        seen: dict[str, str] = {}
         for r in rows:
             f = {"served": r.served, "gateway": r.gateway, "pop": r.pop}
             if r.country == "*":
-                defaults, key = f, "*"
+                key = "*"
             else:
                 if len(r.country) > 60:
                     raise PolicyError(f"{r.where}: country {_cut(r.country)} is not a country; expected an ISO code "
                                       "such as 'IR' or '*'")
                 key = _country(r.country, f"{r.where}: ")
+            if key in seen:  # a second row would silently overrule the first
+                raise PolicyError(f"{r.where}: {'the * row' if key == '*' else 'country ' + key} is given again "
+                                  f"(first at {seen[key]}); expected one row per country")
+            seen[key] = r.where
+            if key == "*":
+                defaults = f
+            else:
                 flags[key] = f
             if r.speed_gate_kmh is not None:
                 gates[key] = r.speed_gate_kmh
@@ -440,8 +448,9 @@ class Terminal:
             raise ParameterError(f"terminal {self.id!r}: plan {self.plan!r}; expected one of {', '.join(_PLANS)}")
         if self.plan == "residential" and self.service_address is None:
             raise ParameterError(f"terminal {self.id!r}: a residential plan needs a service_address (lat, lon)")
-        if not (float(self.days_abroad) >= 0.0):
-            raise ParameterError(f"terminal {self.id!r}: days_abroad {self.days_abroad!r}; expected days >= 0")
+        if not (_real(self.days_abroad) and 0.0 <= self.days_abroad <= ROAMING_LIMIT_MAX_DAYS):
+            raise ParameterError(f"terminal {_cut(self.id, 80)}: days_abroad {_cut(self.days_abroad)}; expected days "
+                                 f"from 0 to {ROAMING_LIMIT_MAX_DAYS:,.0f}")
 
 
 # ------------------------------------------------------------------------ admission
