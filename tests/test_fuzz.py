@@ -533,6 +533,9 @@ def test_the_scenario_seed_parses_and_round_trips():
         ("phasing = 1", "phasing = 72", "phasing 72 (Walker's F, 1 when not given) is not below planes = 72"),
         ("eirp_dbw = 10", "eirp_dbw = 1e21", "eirp_dbw = 1e+21 is not valid"),
         ("trials = 50", "trials = 100000000000000000000", "exposure.trials = 100000000000000000000 is not valid"),
+        ('gateway_exclude = ["IR"]', 'gateway_exclude = ["Iran"]', "'Iran' is not an ISO 3166-1 alpha-2 code"),
+        ('gateway_exclude = ["IR"]', 'gateway_exclude = ["XX"]', "unknown country 'XX'"),
+        ('places = ["Tehran", "35.69,51.39"]', "places = []", "ground.terminals[0].places = [] is not valid"),
         ('name = "fuzz"', 'name = "' + "x" * 200_000 + '"\nseed = [' + "1," * 50_000 + "1]", "characters written out) is not valid"),
     ],
 )

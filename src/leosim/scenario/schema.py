@@ -119,7 +119,7 @@ class TerminalGroup(_Model):
 
     cities: Annotated[int, Field(ge=1, le=5000)] | None = None
     country: str | None = None
-    places: list[str] | None = None
+    places: Annotated[list[str], Field(min_length=1)] | None = None
     file: str | None = None
     label: str | None = None
 
@@ -154,6 +154,13 @@ class GroundSpec(_Model):
     pops: str = "starlink"
     gateway_countries: list[str] | None = None
     gateway_exclude: list[str] | None = None
+
+    @field_validator("gateway_countries", "gateway_exclude")
+    @classmethod
+    def _codes(cls, v: list[str] | None, info) -> list[str] | None:
+        # gateways are matched by their two-letter code: "Iran" or "XX" would match none,
+        # and silently keep or drop nothing
+        return None if v is None else [_known_code(c, f"ground.{info.field_name}") for c in v]
 
 
 class RoutingSpec(_Model):
@@ -210,6 +217,22 @@ def _country_code(v: str | None, what: str) -> str | None:
         return country_code(v)
     except PlaceError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _known_code(v: str, what: str) -> str:
+    """A two-letter code, upper case; checked against the country list when the ``policy``
+    extra (which ships it) is installed."""
+    if not re.fullmatch(r"[A-Za-z]{2}", v):
+        raise ValueError(f"{what}: {v[:60]!r} is not an ISO 3166-1 alpha-2 code; expected two letters such as 'IR'")
+    from leosim.errors import MissingExtraError, PlaceError
+    from leosim.ground.countries import country_code
+
+    try:
+        return country_code(v)
+    except MissingExtraError:
+        return v.upper()
+    except PlaceError as exc:
+        raise ValueError(f"{what}: {exc}") from None
 
 
 def lat_lon(text: str, what: str) -> tuple[float, float]:
