@@ -25,10 +25,11 @@ import pytest
 import sgp4
 from sgp4.api import WGS72, Satrec
 
+from leosim.core.geodesy import ecef_to_geodetic
 from leosim.errors import ConstellationError
 from leosim.formats.data import data_path
 from leosim.formats.elements import ElementRecord, parse_tle_text, read_tle_file, tle_checksum
-from leosim.space.constellation import PRESET_NAMES, Constellation, Shell
+from leosim.space.constellation import PRESET_NAMES, Constellation, PositionStatus, Shell
 from leosim.space.structure import plus_grid_pairs, recover_structure
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -48,6 +49,10 @@ needs_supgp = pytest.mark.skipif(
 )
 
 NS_PER_S = 1_000_000_000
+# SGP4's own answer, without leosim's sanity checks (element age, plausible altitude):
+# Vallado's cases propagate decaying and deep-space satellites years from their epochs
+# and 184,500 km out, by design.
+RAW = {"max_age_s": None, "plausible_altitude_m": None}
 # WGS72 equatorial radius: SGP4's own, from which Walker altitudes are measured.
 WGS72_RE_M = 6378135.0
 
@@ -140,7 +145,7 @@ def test_vallado_verification_vectors(vallado):
         failed_at = schedule[len(expected_times)] if len(expected_times) < len(schedule) else None
         tsince = np.array(expected_times + ([failed_at] if failed_at is not None else []))
         times = c.epochs[i] + seconds(tsince * 60.0)
-        r_m = c.positions_teme(times, sat_index=[i])  # must not raise, even where SGP4 fails
+        r_m = c.positions_teme(times, sat_index=[i], **RAW)  # must not raise, even where SGP4 fails
         assert r_m.shape == (len(tsince), 1, 3)
         r_m = r_m[:, 0, :]
         if failed_at is not None:
@@ -171,7 +176,7 @@ def vallado_28872(vallado):
     records, c, _, _ = vallado
     i = next(k for k, r in enumerate(records) if r.norad_id == 28872)
     times = c.epochs[i] + seconds(np.arange(0, 120 * 60 + 1, 60.0))
-    return c, times, i, c.positions_teme(times)  # all 33 at once: one decay must not spoil the rest
+    return c, times, i, c.positions_teme(times, **RAW)  # all 33 at once: one decay must not spoil the rest
 
 
 @needs_vallado
@@ -184,7 +189,7 @@ def test_vallado_decay_case_is_nan_not_an_exception(vallado):
     assert 50 < first <= 55 and gone[first:56].all()
     # Every other satellite comes out as it does on its own: the failure stays in its column.
     for k in range(c.n_sats):
-        np.testing.assert_array_equal(r[:, k], c.positions_teme(times, sat_index=[k])[:, 0])
+        np.testing.assert_array_equal(r[:, k], c.positions_teme(times, sat_index=[k], **RAW)[:, 0])
 
 
 @needs_vallado
@@ -403,7 +408,7 @@ def test_unknown_preset_lists_the_presets():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((10e3, 53.0, 72, 22), "shell altitude_m = 10000.0 is impossible; expected 80e3 to 50,000e3 m"),
+        ((10e3, 53.0, 72, 22), "shell altitude_m = 10000.0 is impossible; expected 100e3 to 50,000e3 m"),
         ((550e3, 181.0, 72, 22), "shell inclination_deg = 181.0 is impossible; expected 0 to 180"),
         ((550e3, 53.0, 0, 22), "shell planes = 0 is impossible; expected at least 1"),
         ((550e3, 53.0, 72, 0), "shell sats_per_plane = 0 is impossible; expected at least 1"),
@@ -484,9 +489,18 @@ def test_decaying_satellite_gives_nan_from_then_on():
     gone = np.isnan(r[:, 0]).any(axis=1)
     first = int(np.argmax(gone))
     assert 0 < first < len(times) and gone[first:].all(), "NaN from the first failure on"
-    # It decayed, not some other failure: the last good fix is within 100 km of the ground.
+    # It decayed, not some other failure: leosim drops it when SGP4 takes it below the
+    # 100 km floor; the last fix kept is within one 60 s step's fall (under 50 km at
+    # these speeds) of the floor.
     lat, lon, alt = c.subpoints(times[first - 1 : first + 1])
-    assert alt[0, 0] < 100e3 and np.isnan(alt[1, 0]) and np.isnan(lat[1, 0])
+    assert 100e3 <= alt[0, 0] < 150e3 and np.isnan(alt[1, 0]) and np.isnan(lat[1, 0])
+    assert c.position_status(times[first])[0, 0] in (PositionStatus.TOO_LOW, PositionStatus.SGP4_FAILED)
+    # SGP4 on its own draws it further down before its decay error: the last raw fix is
+    # within 100 km of the ground.
+    raw = c.positions(times, **RAW)[:, 0, 0]
+    last_raw = int(np.argmax(np.isnan(raw))) - 1
+    assert last_raw >= first - 1
+    assert ecef_to_geodetic(c.positions(times[last_raw], **RAW))[2][0, 0] < 100e3
     assert np.isfinite(r[:, 1]).all()
     assert np.isnan(c.positions(times, knot_s=60.0)[first:, 0]).all()
 
@@ -622,3 +636,269 @@ def test_scalar_and_array_times(shell1):
     np.testing.assert_array_equal(c.positions(t, sat_index=[5, 2])[0], one[0, [5, 2]])
     lat, lon, alt = c.subpoints(t)
     assert lat.shape == lon.shape == alt.shape == (1, c.n_sats)
+
+
+# ------------------------------------------------------------------------------------
+# 8. Propagation sanity: no garbage orbit reaches a result (issue 13)
+#
+# Closed forms: Kepler's third law a = (mu / n^2)^(1/3) with WGS72's mu (SGP4's own
+# constants) for where a mean motion puts a satellite; the age limit is a comparison of
+# instants, exact to the nanosecond; the great circle at the speed of light bounds an RTT
+# from below.
+
+WGS72_MU_KM3_S2 = 398600.8
+DAY_NS = 86_400 * NS_PER_S
+
+
+def far_tle(rev_per_day: float = 0.1) -> str:
+    """A valid TLE (checksums right) whose mean motion puts it far out: 0.1 rev/day is
+    a ~ 196,000 km, an OMM or TLE typo for 15.1."""
+    return (
+        "FAR\n"
+        + tle_line("1 99997U 26001A   26133.00000000  .00000000  00000-0  00000-0 0  999")
+        + "\n"
+        + tle_line(f"2 99997  53.0000 100.0000 0001000   0.0000   0.0000 {rev_per_day:11.8f}    1")
+        + "\n"
+    )
+
+
+def tle_at_epoch(name: str, norad: int, epoch_field: str) -> str:
+    """A healthy 15 rev/day circular orbit with the TLE epoch field ``YYDDD.DDDDDDDD``."""
+    return (
+        f"{name}\n"
+        + tle_line(f"1 {norad:05d}U 60001A   {epoch_field}  .00000000  00000-0  00000-0 0  999")
+        + "\n"
+        + tle_line(f"2 {norad:05d}  53.0000 100.0000 0001000   0.0000   0.0000 15.00000000    1")
+        + "\n"
+    )
+
+
+def omm_json_record(tmp_path: Path, **fields) -> list[ElementRecord]:
+    """One Starlink-like OMM record read back through the JSON reader."""
+    import json
+
+    from leosim.formats.elements import read_omm_json
+
+    record = {
+        "OBJECT_NAME": "OUTLIER", "OBJECT_ID": "2026-001A", "EPOCH": "2026-05-13T00:00:00",
+        "MEAN_MOTION": 15.06, "ECCENTRICITY": 0.0001, "INCLINATION": 53.05, "RA_OF_ASC_NODE": 43.6,
+        "ARG_OF_PERICENTER": 91.4, "MEAN_ANOMALY": 268.6, "EPHEMERIS_TYPE": 0, "CLASSIFICATION_TYPE": "U",
+        "NORAD_CAT_ID": 99996, "ELEMENT_SET_NO": 999, "REV_AT_EPOCH": 1, "BSTAR": 0.0002,
+        "MEAN_MOTION_DOT": 0, "MEAN_MOTION_DDOT": 0,
+    }
+    record.update(fields)
+    path = tmp_path / f"omm_{len(list(tmp_path.iterdir()))}.json"
+    path.write_text(json.dumps([record]))
+    return read_omm_json(path)
+
+
+@pytest.fixture(scope="module")
+def snapshot_records() -> list[ElementRecord]:
+    return parse_tle_text(gzip.decompress(SUPGP_TLE.read_bytes()).decode("ascii"), source="supgp")
+
+
+def test_far_orbit_is_nan_too_high_from_tle_and_omm(tmp_path):
+    healthy = tle_at_epoch("HEALTHY", 99990, "26133.00000000")
+    from_tle = Constellation.from_records(parse_tle_text(far_tle() + healthy))
+    from_omm = Constellation.from_records(omm_json_record(tmp_path, MEAN_MOTION=0.1) + parse_tle_text(healthy))
+    n_rad_s = 0.1 * 2 * math.pi / 86400
+    a_m = (WGS72_MU_KM3_S2 / n_rad_s**2) ** (1 / 3) * 1e3  # 196,070 km
+    assert 195_000e3 < a_m < 197_000e3
+    for c in (from_tle, from_omm):
+        times = c.epochs[0] + seconds(np.arange(0, 3600, 60.0))
+        # SGP4 on its own puts it where Kepler says (e = 1e-4: |r| = a within 0.1 %)...
+        raw = np.linalg.norm(c.positions_teme(times, **RAW)[:, 0], axis=-1)
+        np.testing.assert_allclose(raw, a_m, rtol=1e-3)
+        # ...which leosim does not believe: NaN, TOO_HIGH, at every instant, with or without knots
+        for knot_s in (None, 10.0):
+            assert np.isnan(c.positions(times, knot_s=knot_s)[:, 0]).all()
+            assert np.isfinite(c.positions(times, knot_s=knot_s)[:, 1]).all()
+            status = c.position_status(times, knot_s=knot_s)
+            assert (status[:, 0] == PositionStatus.TOO_HIGH).all() and (status[:, 1] == PositionStatus.OK).all()
+        lat, lon, alt = c.subpoints(times)
+        assert np.isnan(alt[:, 0]).all() and np.isfinite(alt[:, 1]).all()
+        (reason,) = c.stale_or_implausible(times).values()
+        assert "above 50,000 km" in reason and "km up at" in reason
+
+
+def test_1960_epoch_propagated_to_2026_is_stale():
+    c = Constellation.from_records(
+        parse_tle_text(tle_at_epoch("OLD", 99998, "60001.00000000") + tle_at_epoch("NEW", 99999, "26133.00000000"))
+    )
+    assert c.epochs[0] == np.datetime64("1960-01-01T00:00:00", "ns")
+    at_2026 = np.datetime64("2026-05-13T00:00:00", "ns") + seconds([0.0, 60.0])
+    for knot_s in (None, 10.0):
+        r = c.positions(at_2026, knot_s=knot_s)
+        assert np.isnan(r[:, 0]).all() and np.isfinite(r[:, 1]).all()
+        assert (c.position_status(at_2026, knot_s=knot_s)[:, 0] == PositionStatus.STALE).all()
+    # SGP4 alone gives it a place (the check is what stops it) and at its own epoch it is fine
+    assert np.isfinite(c.positions(at_2026, **RAW)[:, 0]).all()
+    assert np.isfinite(c.positions(c.epochs[0] + seconds([0.0, 60.0]))[:, 0]).all()
+    (reason,) = c.stale_or_implausible(at_2026).values()
+    assert reason.startswith("OLD: element epoch 1960-01-01T00:00:00.000Z is 24,239 days from")
+
+
+def test_age_limit_is_exact_to_the_nanosecond_both_ways():
+    c = Constellation.from_records(parse_tle_text(tle_at_epoch("NEW", 99999, "26133.00000000")))
+    e, limit = c.epochs[0], np.timedelta64(30 * DAY_NS, "ns")
+    one = np.timedelta64(1, "ns")
+    times = np.array([e - limit - one, e - limit, e, e + limit, e + limit + one])
+    assert c.position_status(times)[:, 0].tolist() == [PositionStatus.STALE, 0, 0, 0, PositionStatus.STALE]
+    # a tighter limit, per call or per constellation
+    assert c.position_status(e + np.timedelta64(DAY_NS, "ns"), max_age_s=3600.0)[0, 0] == PositionStatus.STALE
+    with pytest.raises(ConstellationError, match="max_element_age_s = -1.0 is impossible"):
+        Constellation(c.satrecs, c.names, c.norad_ids, c.shell, c.plane, c.slot, max_element_age_s=-1.0)
+
+
+def test_outlier_epoch_2100_does_not_move_the_start(tmp_path, snapshot, snapshot_records):
+    future = omm_json_record(tmp_path, EPOCH="2100-01-01T00:00:00", OBJECT_NAME="FUTURE")
+    c = Constellation.from_records(snapshot_records + future)
+    assert c.epochs.max() == np.datetime64("2100-01-01T00:00:00", "ns")  # the old default start
+    assert c.epoch == snapshot.epoch == np.datetime64("2026-05-13T02:16:42.000384", "ns")
+    # ...nor does one at 1960: the bulk of the epochs decides
+    old = parse_tle_text(tle_at_epoch("OLD", 99998, "60001.00000000"))
+    assert Constellation.from_records(old + snapshot_records + future).epoch == snapshot.epoch
+    times = c.epoch + seconds(np.arange(0, 240, 1.0))
+    r = c.positions(times, knot_s=10.0)
+    assert np.isnan(r[:, -1]).all() and (c.position_status(times[:1])[0, -1] == PositionStatus.STALE)
+    # everyone else is exactly what the snapshot alone gives
+    np.testing.assert_array_equal(r[:, :-1], snapshot.positions(times, knot_s=10.0))
+    assert np.isfinite(r[:, :-1]).all()
+    # every satellite of the bulk is within the limit at the default start
+    assert c.epoch_warning(np.array([c.epoch])).startswith("warning: 1 of 10,362 satellites have element epochs")
+    assert "FUTURE at 2100-01-01T00:00:00.000Z;" in c.epoch_warning(np.array([c.epoch]))
+
+
+def test_epoch_warning_at_2031_says_all_and_none_at_the_epoch(snapshot):
+    assert snapshot.epoch_warning(TimeGridTimes(snapshot.epoch, 600)) is None
+    at = np.array([np.datetime64("2031-01-01T00:00:00", "ns")])
+    message = snapshot.epoch_warning(at)
+    assert message.startswith(
+        "warning: the run (2031-01-01T00:00:00.000Z) is more than 30 days from the epochs of all 10,361 element sets "
+        "(2026-05-12T17:27:41.999Z to 2026-05-13T02:16:42.000Z)"
+    )
+    assert message.endswith("or start it at their epoch (2026-05-13T02:16:42.000Z)")
+    # and what the warning says is so: nobody is left at 2031 (`visible --at 2031-01-01`
+    # listed 264 satellites at up to 5e17 km)
+    assert np.isnan(snapshot.positions(at)).all()
+    assert (snapshot.position_status(at) == PositionStatus.STALE).all()
+    # the window counts: 29 days on is fine, a run reaching past 30 days is not
+    epoch = snapshot.epochs.min()
+    assert snapshot.epoch_warning(np.array([epoch + np.timedelta64(29 * DAY_NS, "ns")])) is None
+    late = np.array([snapshot.epoch, epoch + np.timedelta64(30 * DAY_NS + 1, "ns")])
+    assert snapshot.epoch_warning(late).startswith("warning: 1 of 10,361 satellites")
+    assert snapshot.epoch_warning(late, max_age_s=None) is None
+
+
+def TimeGridTimes(start: np.datetime64, duration_s: int) -> np.ndarray:
+    return start + seconds(np.arange(0, duration_s + 1, 1.0))
+
+
+def test_sanity_verdicts_do_not_depend_on_batching():
+    """Each instant is judged on its own: the NaNs (and the numbers) are the same however
+    a run is cut into chunks, across the decay, the far orbit and the age limit."""
+    decayer = (
+        "DECAYER\n"
+        + tle_line("1 99995U 26001A   26133.00000000  .00000000  00000-0  50000-1 0  999")
+        + "\n"
+        + tle_line("2 99995  53.0000 100.0000 0001000   0.0000   0.0000 16.40000000    1")
+        + "\n"
+    )
+    text = decayer + far_tle() + tle_at_epoch("NEW", 99999, "26133.00000000") + tle_at_epoch("OLD", 99998, "26103.00000000")
+    c = Constellation.from_records(parse_tle_text(text))
+    # from before the old one's limit runs out, through the decay, in 7 s steps
+    start = c.epochs[3] + np.timedelta64(30 * DAY_NS, "ns") - seconds(3000.0)
+    times = start + seconds(np.arange(0, 2 * 3600, 7.0))
+    for knot_s in (None, 10.0, 60.0):
+        whole = c.positions(times, knot_s=knot_s)
+        status = c.position_status(times, knot_s=knot_s)
+        assert {PositionStatus.OK, PositionStatus.STALE, PositionStatus.TOO_HIGH} <= set(np.unique(status).tolist())
+        assert (status[:, 0] != PositionStatus.OK).any() and (status[:, 0] == PositionStatus.OK).any()
+        np.testing.assert_array_equal(np.isnan(whole[..., 0]), status != PositionStatus.OK)
+        for cuts in ([1, 2, 500], [333], list(range(1, len(times), 97))):
+            bounds = [0, *cuts, len(times)]
+            parts = [c.positions(times[a:b], knot_s=knot_s) for a, b in zip(bounds, bounds[1:], strict=False)]
+            np.testing.assert_array_equal(np.concatenate(parts), whole)
+            parts = [c.position_status(times[a:b], knot_s=knot_s) for a, b in zip(bounds, bounds[1:], strict=False)]
+            np.testing.assert_array_equal(np.concatenate(parts), status)
+        # and one satellite at a time gives its column
+        for k in range(c.n_sats):
+            np.testing.assert_array_equal(c.positions(times, sat_index=[k], knot_s=knot_s)[:, 0], whole[:, k])
+        if knot_s is not None:
+            # between knots, an instant is as good as the worse of the SGP4 positions at
+            # its two knots (the decayer is below 100 km at a knot before SGP4 gives up)
+            h = round(knot_s * NS_PER_S)
+            left = (times.astype(np.int64) // h * h).astype("datetime64[ns]")
+            at_left = c.position_status(left, max_age_s=None)
+            at_right = c.position_status(left + np.timedelta64(h, "ns"), max_age_s=None)
+            assert (at_right[:, 0] == PositionStatus.TOO_LOW).any()
+            np.testing.assert_array_equal(
+                c.position_status(times, knot_s=knot_s, max_age_s=None), np.maximum(at_left, at_right)
+            )
+
+
+def test_walker_and_hypatia_shells_have_no_age_limit(shell1, tmp_path):
+    ten_years = shell1.epoch + np.timedelta64(3652 * DAY_NS, "ns")
+    assert shell1.max_element_age_s is None
+    assert np.isfinite(shell1.positions(np.array([ten_years]))).all()
+    assert shell1.epoch_warning(np.array([ten_years])) is None
+    from leosim.formats.elements import read_hypatia_tles
+
+    lines = ["2 2"]
+    for i in range(4):
+        lines += [
+            f"Starlink-550 {i}",
+            tle_line(f"1 {i + 1:05d}U 00000ABC 00001.00000000  .00000000  00000-0  00000+0 0    0"),
+            tle_line(f"2 {i + 1:05d}  53.0000 {180 * (i // 2):8.4f} 0000001   0.0000 {180 * (i % 2):8.4f} 15.19000000    0"),
+        ]
+    path = tmp_path / "tles.txt"
+    path.write_text("\n".join(lines) + "\n")
+    records, n_orbits, per = read_hypatia_tles(path)
+    hyp = Constellation.from_records(records, hypatia_layout=(n_orbits, per))
+    assert hyp.max_element_age_s is None
+    assert np.isfinite(hyp.positions(np.array([np.datetime64("2000-03-01T00:00:00", "ns")]))).all()
+    # the limit travels with a pickled constellation
+    import pickle
+
+    assert pickle.loads(pickle.dumps(hyp)).max_element_age_s is None
+    real = Constellation.from_records(parse_tle_text(tle_at_epoch("NEW", 99999, "26133.00000000")))
+    assert pickle.loads(pickle.dumps(real)).max_element_age_s == 30 * 86400.0
+
+
+def test_vallado_cases_need_the_checks_off(vallado):
+    """With the checks on, Vallado's propagations far from epoch or far out are refused:
+    the verification above is of SGP4 itself, with leosim's sanity checks off."""
+    records, c, _, _ = vallado
+    i = next(k for k, r in enumerate(records) if r.norad_id == 11801)  # Molniya-like, deep space
+    times = c.epochs[i] + seconds(np.array([0.0, 40 * 86400.0]))
+    assert c.position_status(times, sat_index=[i])[:, 0].tolist() == [PositionStatus.OK, PositionStatus.STALE]
+    assert np.isfinite(c.positions_teme(times, sat_index=[i], **RAW)).all()
+
+
+def test_garbage_orbits_never_reach_london_new_york(tmp_path, snapshot_records):
+    """The issue's examples: one OMM record dated 2100 moved the default start to 2100 and
+    every RTT to 1e5-1e11 ms; a satellite at 0.1 rev/day or with a 1960 epoch carried
+    London -> New York at 2,539 ms. With all three among the May 2026 snapshot, the run
+    starts at the snapshot's epoch, none of them is on any path, and the RTT is what a
+    laser network gives: above the great circle at c (37.2 ms), under 100 ms."""
+    from leosim import GroundSegment, Network, Site, TimeGrid
+    from leosim.core.geodesy import SPEED_OF_LIGHT_M_S
+
+    bad = omm_json_record(tmp_path, EPOCH="2100-01-01T00:00:00", OBJECT_NAME="FUTURE")
+    bad += parse_tle_text(far_tle() + tle_at_epoch("OLD", 99998, "60001.00000000"))
+    c = Constellation.from_records(snapshot_records + bad)
+    bad_ids = set(range(c.n_sats - 3, c.n_sats))
+    london, new_york = Site("London", 51.5074, -0.1278), Site("New York", 40.7128, -74.0060)
+    net = Network(c, GroundSegment.from_sites([london, new_york]))
+    grid = TimeGrid.from_duration(c.epoch, "2min", "15s")
+    assert grid.times[0] == np.datetime64("2026-05-13T02:16:42.000384", "ns")
+    res = net.solve(grid.times, [[0, 1]], want_paths=True)
+    rtt_ms = res.rtt_s[:, 0] * 1e3
+    phi1, phi2, dlon = math.radians(51.5074), math.radians(40.7128), math.radians(-74.0060 + 0.1278)
+    central = math.acos(math.sin(phi1) * math.sin(phi2) + math.cos(phi1) * math.cos(phi2) * math.cos(dlon))
+    floor_ms = 2 * 6_371_000.0 * central / SPEED_OF_LIGHT_M_S * 1e3
+    assert 37.0 < floor_ms < 37.5
+    assert np.isfinite(rtt_ms).all() and (rtt_ms > floor_ms).all() and (rtt_ms < 100.0).all(), rtt_ms
+    for step in res.paths:
+        assert not bad_ids & set(step[0])
+    assert np.isnan(c.positions(grid.times)[:, sorted(bad_ids)]).all()
