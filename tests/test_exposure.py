@@ -282,6 +282,8 @@ SENSOR_TOML = '[[sensor]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4
         ("s.toml", SENSOR_TOML + "beamwidth_deg = 270\n", "beamwidth_deg 270.0; expected a 3 dB beamwidth"),
         ("s.toml", SENSOR_TOML + "kind = 3\n", "kind 3 is not a text"),
         ("s.toml", SENSOR_TOML + "gain_dbi = 1e300\n", "gain_dbi 1e+300 is out of range"),
+        ("s.toml", SENSOR_TOML * 2, ", sensor 2: sensor 'a' is given again (first as sensor 1)"),
+        ("s.toml", "colour = 1\n" + SENSOR_TOML, ": unknown top-level key 'colour'; expected only [[sensor]] tables"),
         ("s.csv", "name,latitude_deg,longitude_deg,t_s\na,35.7,51.4,0\na,200,51.4,60\n",
          ":3: latitude_deg 200 is out of range; expected a number from -90 to 90"),
         ("s.csv", "name,latitude_deg,longitude_deg,t_s\na,35.7,51.4,0\na,nan,51.4,60\n", ":3: latitude_deg 'nan' is not a number"),

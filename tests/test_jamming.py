@@ -129,6 +129,10 @@ JAMMER_HEADER = "name,latitude_deg,longitude_deg,eirp_dbw"
          ", jammer 1: active must be a list of [start, end] pairs"),
         ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\n'
                    'active = [["2026-01-01", "2300-01-01"]]\n', ", jammer 1: jammer 'a': active interval"),
+        ("j.toml", '[[jammer]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\n' * 2,
+         ", jammer 2: jammer 'a' is given again (first as jammer 1)"),
+        ("j.toml", '[[jammers]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4\neirp_dbw = 1\n',
+         ": unknown top-level key 'jammers'; expected only [[jammer]] tables"),
     ],
 )
 def test_jammer_files_refuse_what_the_scenario_schema_refuses(tmp_path, name, text, needle):

@@ -87,10 +87,14 @@ def parse_jammer_csv(text: str, source: str) -> list[JammerRecord]:
 
 def parse_jammer_toml(text: str, source: str) -> list[JammerRecord]:
     doc = read_toml(text, source, expected=JAMMER_HELP, error=JammerError)
+    other = sorted(set(doc) - {"jammer"})
+    if other:  # a typo such as [[jammers]] would otherwise be dropped without a word
+        raise JammerError(f"{source}: unknown top-level key {shown(other[0])}; expected only [[jammer]] tables")
     items = doc.get("jammer")
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise JammerError(f"{source}: no [[jammer]] tables; expected {JAMMER_HELP}")
     out = []
+    seen: dict[str, int] = {}
     for k, it in enumerate(items, start=1):
         where = f"{source}, jammer {k}"
         unknown = sorted(set(it) - {"name", "latitude_deg", "longitude_deg", "eirp_dbw", "height_m", "active"})
@@ -104,8 +108,13 @@ def parse_jammer_toml(text: str, source: str) -> list[JammerRecord]:
                                                    for iv in active):
             raise JammerError(f"{where}: active must be a list of [start, end] pairs of UTC times such as "
                               f'[["2026-01-08T18:00", "2026-01-09T06:00"]], got {shown(active, 200)}')
+        name = _name(it["name"], where)
+        if name in seen:
+            raise JammerError(f"{where}: jammer {shown(name)} is given again (first as jammer {seen[name]}); expected "
+                              "one table per jammer, its intervals in active = [[start, end], ...]")
+        seen[name] = k
         out.append(JammerRecord(
-            where, _name(it["name"], where), _number(it["latitude_deg"], where, "latitude_deg", "degrees"),
+            where, name, _number(it["latitude_deg"], where, "latitude_deg", "degrees"),
             _number(it["longitude_deg"], where, "longitude_deg", "degrees"), _number(it["eirp_dbw"], where, "eirp_dbw", "dBW"),
             _number(it.get("height_m", 10.0), where, "height_m", "metres"), tuple((a, b) for a, b in active),
         ))

@@ -92,10 +92,14 @@ def parse_sensor_csv(text: str, source: str) -> list[SensorRecord]:
 
 def parse_sensor_toml(text: str, source: str) -> list[SensorRecord]:
     doc = read_toml(text, source, expected=SENSOR_HELP, error=SensorError)
+    other = sorted(set(doc) - {"sensor"})
+    if other:  # a typo such as [[sensors]] would otherwise be dropped without a word
+        raise SensorError(f"{source}: unknown top-level key {shown(other[0])}; expected only [[sensor]] tables")
     items = doc.get("sensor")
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise SensorError(f"{source}: expected one or more [[sensor]] tables with name, latitude_deg, longitude_deg")
     out = []
+    seen: dict[str, int] = {}
     for k, item in enumerate(items, start=1):
         where = f"{source}, sensor {k}"
         unknown = sorted(set(item) - set(COLUMNS) - {"path"})
@@ -119,7 +123,12 @@ def parse_sensor_toml(text: str, source: str) -> list[SensorRecord]:
         name = item["name"]
         if not isinstance(name, str | int) or isinstance(name, bool) or not str(name).strip():
             raise SensorError(f"{where}: name {shown(name)} is not a name; expected a text such as \"mast 1\"")
-        out.append(SensorRecord(where, str(name).strip(), _finite(item["latitude_deg"], where, "latitude_deg"),
+        name = str(name).strip()
+        if name in seen:
+            raise SensorError(f"{where}: sensor {shown(name)} is given again (first as sensor {seen[name]}); expected "
+                              "one table per sensor, a moving one with path = [[t_s, lat, lon, height_m], ...]")
+        seen[name] = k
+        out.append(SensorRecord(where, name, _finite(item["latitude_deg"], where, "latitude_deg"),
                                 _finite(item["longitude_deg"], where, "longitude_deg"), opts, path))
     return out
 
