@@ -266,3 +266,26 @@ def test_line_based_files_split_lines_only_where_open_does(tmp_path):
     assert [r.name for r in got] == ["Gare\u2028du Nord", "A\x85B", "C"]
     with pytest.raises(LeosimError, match=r"isls.txt:3: "):  # \r\n and \r count one line each, as an editor does
         parse_isl_text("0 1\r\n1 2\rx y\n", "isls.txt", 10)
+
+
+@pytest.mark.parametrize(
+    "time, needle",
+    [
+        ("١٧١٧٠٠٠٠٠٠", "is not a time"),  # Arabic-Indic digits: float() reads them, a trace never has them
+        ("9" * 5000, "is not a time"),  # float() makes it inf
+        ("0001-01-01T00:00:00+05:00", "is outside 1970-01-01 to 2100-01-01"),
+        ("9999-01-01T00:00:00+00:00", "is outside 1970-01-01 to 2100-01-01"),
+        ("-5", "is outside 1970-01-01 to 2100-01-01"),
+        ("2024-05-29T12:01:02", "has no UTC offset"),
+    ],
+)
+def test_ping_trace_times_are_plausible_instants(tmp_path, time, needle):
+    from leosim.formats.measurements import read_ping_trace
+
+    f = tmp_path / "ping.csv"
+    f.write_text(f"time,rtt_ms,operator\n1717000000,40,starlink\n{time},44.2,starlink\n")
+    with pytest.raises(InputFileError) as exc:
+        read_ping_trace(f)
+    assert f"{f}:3: time " in str(exc.value) and needle in str(exc.value) and len(str(exc.value)) < 400
+    f.write_text("time,rtt_ms,operator\n2024-05-29T12:01:02.229775-04:00,44.2,starlink\n1717000000.5,50,Starlink\n")
+    assert read_ping_trace(f).time_s.tolist() == [1716998462.229775, 1717000000.5]  # sorted

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from leosim.errors import InputFileError, ParameterError
-from leosim.formats.text import Row, read_csv, read_text
+from leosim.formats.text import Row, read_csv, read_text, shown
 
 #: Paths of the four calibration files, relative to :func:`calibration_root`.
 COUNTRY_METRICS = Path("starlink_network/starlink_residential_metrics_202512_admin0_half.csv")
@@ -260,9 +260,9 @@ def read_country_metrics(path: str | os.PathLike[str]) -> tuple[CountryLatency, 
         raw = r.text("iso3")
         iso3 = raw.upper()
         if not re.fullmatch(r"[A-Z]{3}", iso3):
-            raise r.fail(f"iso3 {raw!r} is not an ISO 3166-1 alpha-3 code; expected three letters such as 'ARG'")
+            raise r.fail(f"iso3 {shown(raw)} is not an ISO 3166-1 alpha-3 code; expected three letters such as 'ARG'")
         if iso3 in seen:
-            raise r.fail(f"iso3 {raw!r} is given twice (first at {seen[iso3]}); expected one row per country")
+            raise r.fail(f"iso3 {shown(raw)} is given twice (first at {seen[iso3]}); expected one row per country")
         seen[iso3] = r.where
         p20, p50, p80 = _percentiles(r, ("p20", "p50", "p80"), f"country {iso3}:")
         out.append(CountryLatency(r.where, iso3, iso2_of_iso3(iso3), p20, p50, p80))
@@ -285,7 +285,7 @@ _STATE_COLUMNS = {
 
 def _check_month(month: str) -> str:
     if not (isinstance(month, str) and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", month.strip())):
-        raise ParameterError(f"month {month!r} is not a month; expected 'YYYYMM' such as '202506', or None for all")
+        raise ParameterError(f"month {shown(month)} is not a month; expected 'YYYYMM' such as '202506', or None for all")
     return month.strip()
 
 
@@ -310,17 +310,17 @@ def read_state_metrics(path: str | os.PathLike[str], month: str | None = "202506
     for r in rows:
         m = r.text("month")
         if not re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", m):
-            raise r.fail(f"date {m!r} is not a month; expected YYYYMM such as 202506")
+            raise r.fail(f"date {shown(m)} is not a month; expected YYYYMM such as 202506")
         months[m] = None
         if wanted is not None and m != wanted:
             continue
         for column in ("country", "iso_a2"):
             if r.has(column) and r.text(column).upper() != "US":
-                raise r.fail(f"{column} {r.text(column)!r} is not US; expected US states only")
+                raise r.fail(f"{column} {shown(r.text(column))} is not US; expected US states only")
         name = r.text("name")
         code = states.get(" ".join(name.lower().split()))
         if code is None:
-            raise r.fail(f"name {name!r} is not a US state; expected a state name such as 'Maine' or 'District of Columbia'")
+            raise r.fail(f"name {shown(name)} is not a US state; expected a state name such as 'Maine' or 'District of Columbia'")
         if (code, m) in seen:
             raise r.fail(f"state {name!r} is given twice for {m} (first at {seen[code, m]}); expected one row per state and month")
         seen[code, m] = r.where
@@ -340,23 +340,34 @@ _PING_HELP = (
 _PING_COLUMNS = {"time": "time", "timestamp": "time", "rtt_ms": "rtt_ms", "rtt": "rtt_ms", "operator": "operator"}
 
 
-_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+_NUMBER = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{0,12})?")
+#: Times a ping trace may hold, unix seconds: 1970-01-01 to 2100-01-01 (the span leosim's
+#: times support; a year 1 or 9999 stamp, or a 5,000-digit number, is a corrupt row).
+_PING_TIME_RANGE_S = (0.0, 4_102_444_800.0)
 
 
 def _time_of(row: Row) -> float:
     """Unix seconds of a row's ``time``: a number, or ISO 8601 with a UTC offset."""
     raw = row.text("time")
     if _NUMBER.fullmatch(raw):
-        return float(raw)
-    try:
-        stamp = datetime.fromisoformat(raw)
-    except ValueError:
-        raise row.fail(f"time {raw!r} is not a time; expected ISO 8601 with a UTC offset such as "
-                       "2024-05-29T12:01:02.229775-04:00, or unix seconds") from None
-    if stamp.tzinfo is None:
-        raise row.fail(f"time {raw!r} has no UTC offset; expected ISO 8601 with an offset such as "
-                       "2024-05-29T12:01:02.229775-04:00 (a local time without one is ambiguous)")
-    return stamp.timestamp()
+        t = float(raw)
+    else:
+        try:
+            stamp = datetime.fromisoformat(raw)
+        except ValueError:
+            raise row.fail(f"time {shown(raw)} is not a time; expected ISO 8601 with a UTC offset such as "
+                           "2024-05-29T12:01:02.229775-04:00, or unix seconds") from None
+        if stamp.tzinfo is None:
+            raise row.fail(f"time {shown(raw)} has no UTC offset; expected ISO 8601 with an offset such as "
+                           "2024-05-29T12:01:02.229775-04:00 (a local time without one is ambiguous)")
+        try:
+            t = stamp.timestamp()
+        except (OverflowError, OSError, ValueError):  # year 1 minus an offset
+            t = -1.0
+    lo, hi = _PING_TIME_RANGE_S
+    if not lo <= t <= hi:
+        raise row.fail(f"time {shown(raw)} is outside 1970-01-01 to 2100-01-01; expected the time of a ping")
+    return t
 
 
 def read_ping_trace(path: str | os.PathLike[str], operator: str = "starlink") -> PingTrace:
@@ -387,7 +398,7 @@ def read_ping_trace(path: str | os.PathLike[str], operator: str = "starlink") ->
         rtts.append(r.number("rtt_ms", lo=0.0, hi=_MAX_MS, unit="ms", example="44.2"))
     if not times:
         listing = ", ".join(f"{op} ({n:,} rows)" for op, n in sorted(present.items()))
-        raise InputFileError(f"{os.fspath(path)}: no rows for operator {operator!r}; the file has {listing}")
+        raise InputFileError(f"{os.fspath(path)}: no rows for operator {shown(operator)}; the file has {listing[:1000]}")
     t = np.asarray(times, dtype=np.float64)
     order = np.argsort(t, kind="stable")
     time_s = t[order]
