@@ -141,6 +141,30 @@ def _check_layout(sensors) -> str | None:
     return _check_sensors(sensors)
 
 
+def _check_policy(policy) -> str | None:
+    limit = policy.roaming_limit_days
+    if limit is not None and _bad_number(limit, 0, 36_500):
+        return f"policy roaming limit out of range: roaming_limit_days {limit!r}"
+    bad = {k: v for k, v in policy.speed_gates_kmh.items() if _bad_number(v, 0, 100_000) or not v > 0}
+    if bad:
+        return f"policy speed gate out of range: {bad!r}"
+    return None
+
+
+def _check_scenario(scn) -> str | None:
+    total = sum(sh.planes * sh.sats_per_plane for sh in scn.constellation.shells or ())
+    if total > 100_000 or any(not 0 <= sh.phasing < sh.planes for sh in scn.constellation.shells or ()):
+        return f"scenario constellation out of range: {total:,} satellites or a phasing >= planes"
+    if not 0 <= scn.seed < 2**64:
+        return f"scenario seed out of range: {scn.seed!r}"
+    numbers = [scn.routing.min_elevation_deg, scn.routing.fibre_stretch]
+    if scn.routing.max_isl_length_km is not None:
+        numbers.append(scn.routing.max_isl_length_km)
+    if not all(math.isfinite(v) for v in numbers):
+        return f"scenario number not finite: {numbers!r}"
+    return None
+
+
 def _check_terminals(result) -> str | None:
     lat, lon, n = result
     if not (all(-90 <= v <= 90 for v in lat) and all(-180 <= v <= 360 for v in lon) and all(v >= 0 for v in n)):
@@ -380,10 +404,10 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
         'whitelist = ["dish-1"]\nwhitelist_countries = ["UA"]\ndisabled_cells = ["852f5a7bfffffff"]\n'
         "[speed_gates_kmh]\nUA = 90\n",
         'preset = "none"\nserved = ["UA", "PL"]\nroaming_limit_days = false\n',
-    ), _policy("policy.toml"), None, "ServicePolicy.from_document(read_policy_file(.toml))"),
+    ), _policy("policy.toml"), _check_policy, "ServicePolicy.from_document(read_policy_file(.toml))"),
     Target("policy-csv", "csv", (
         "country,served,gateway,pop,speed_gate_kmh\n*,yes,yes,yes,\nIR,yes,no,no,\nUA,yes,yes,yes,90\n",
-    ), _policy("policy.csv"), None, "ServicePolicy.from_document(read_policy_file(.csv))"),
+    ), _policy("policy.csv"), _check_policy, "ServicePolicy.from_document(read_policy_file(.csv))"),
     Target("jammers-csv", "csv", (
         "name,latitude_deg,longitude_deg,eirp_dbw,height_m,start,end\n"
         "north,35.78,51.42,10,30,2026-01-08T18:00,2026-01-09T06:00\n"
@@ -407,7 +431,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
         "latitude_deg,longitude_deg,terminals\n35.7,51.4,10\n32.6,51.7,1\n",
         "lat,lon\n50.45,30.52\n",
     ), _terminals, _check_terminals, "formats.terminals.read_terminals_file"),
-    Target("scenario", "toml", (_SCENARIO,), _scenario, None, "scenario.load.load_scenario of a .toml file"),
+    Target("scenario", "toml", (_SCENARIO,), _scenario, _check_scenario, "scenario.load.load_scenario of a .toml file"),
     Target("sweep-set", "text", (
         "routing.attach=free,scheduled",
         "time.duration=5min,10min\nrouting.mode=isl,hybrid",
