@@ -4,8 +4,9 @@ Run from the repository root (needs the reference data in ``../shared/data``; th
 never does)::
 
     .venv/bin/python tools/calibrate_latency.py            # route, fit, report; rewrite the fitted block
-    .venv/bin/python tools/calibrate_latency.py --dry-run  # route, fit, report; change nothing
+    .venv/bin/python tools/calibrate_latency.py --dry-run  # route, fit, print the scores; change nothing
     .venv/bin/python tools/calibrate_latency.py --users 6 --duration 30min   # quicker, noisier
+    .venv/bin/python tools/calibrate_latency.py --routes /tmp/routes.npz   # route once, refit in seconds
 
 What it does:
 
@@ -177,6 +178,26 @@ def probes(root: Path, constellation, grid, model: LatencyModel) -> list[dict]:
              "predicted_ms": float(np.nanmedian(ping[:, k]))} for k, (p, h) in enumerate(zip(rows, home))]
 
 
+def save_routes(path: Path, routed: dict, users: int, duration: str) -> None:
+    """The routed users of every country and state, to refit without routing again."""
+    arrays = {f"{part}:{key}": a for key, triple in routed.items() for part, a in zip(("rtt", "sats", "gw"), triple, strict=True)}
+    np.savez_compressed(path, __users__=np.array(users), __duration__=np.array(duration), **arrays)
+
+
+def load_routes(path: Path, keys: list[str], users: int, duration: str) -> dict | None:
+    """What :func:`save_routes` wrote, or ``None`` (routing again) when it was routed for
+    other rows, another ``--users`` or ``--duration``."""
+    with np.load(path) as z:
+        if int(z["__users__"]) != users or str(z["__duration__"]) != duration:
+            print(f"{path} was routed with other --users/--duration: routing again", flush=True)
+            return None
+        saved = [name.split(":", 1)[1] for name in z.files if name.startswith("rtt:")]
+        if not set(saved) <= set(keys):
+            print(f"{path} holds rows that are not published: routing again", flush=True)
+            return None
+        return {k: (z[f"rtt:{k}"], z[f"sats:{k}"], z[f"gw:{k}"]) for k in saved}
+
+
 def write_fitted(model: LatencyModel, note: str) -> None:
     text = LATENCY_PY.read_text()
     block = "FITTED = {\n" + "".join(f'    "{k}": {getattr(model, k):.6g},\n' for k in FREE) + "}\n" + f"FITTED_ON = {note!r}\n"
@@ -192,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", default="1h", help="window from the constellation epoch (default 1h)")
     ap.add_argument("--dry-run", action="store_true", help="change no file")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--routes", type=Path, default=None, metavar="NPZ",
+                    help="keep the routed users in this file and reuse it when it exists (refits in seconds; "
+                         "delete it after changing routing, the network or --users/--duration)")
     a = ap.parse_args(argv)
     root = calibration_root()
     t0 = time.perf_counter()
@@ -199,16 +223,21 @@ def main(argv: list[str] | None = None) -> int:
     sm = read_state_metrics(root / STATE_METRICS)
     c = Constellation.preset("starlink-2026-05")
     grid = latency_grid(c.epoch, parse_duration(a.duration), "15s")
-    groups = country_groups([r.country for r in cm], a.users, 0) + state_groups([r.state for r in sm], a.users, 0)
-    print(f"routing {sum(len(g) for g in groups)} users in {len(groups)} countries and states, {grid.n_steps} steps ...",
-          flush=True)
-    s = route_users(groups, c, gateways=GroundSegment.starlink_gateways(), pops=GroundSegment.starlink_pops(),
-                    links=LinkOptions(), mode=ISL, attach="scheduled", grid=grid, seed=0, workers=a.workers)
     pub = {r.country: (r.p20_ms, r.p50_ms, r.p80_ms) for r in cm} | {f"US-{r.state}": (r.p20_ms, r.p50_ms, r.p80_ms) for r in sm}
-    targets = []
-    for k, g in enumerate(s.groups):
-        sel = s.group_of == k
-        targets.append(Target(g.key, pub[g.key], s.rtt_s[:, sel], s.sats[:, sel], s.gateways[:, sel]))
+    routed = load_routes(a.routes, list(pub), a.users, a.duration) if a.routes and a.routes.exists() else None
+    if routed is None:
+        groups = country_groups([r.country for r in cm], a.users, 0) + state_groups([r.state for r in sm], a.users, 0)
+        print(f"routing {sum(len(g) for g in groups)} users in {len(groups)} countries and states, {grid.n_steps} steps ...",
+              flush=True)
+        s = route_users(groups, c, gateways=GroundSegment.starlink_gateways(), pops=GroundSegment.starlink_pops(),
+                        links=LinkOptions(), mode=ISL, attach="scheduled", grid=grid, seed=0, workers=a.workers)
+        routed = {g.key: (s.rtt_s[:, s.group_of == k], s.sats[:, s.group_of == k], s.gateways[:, s.group_of == k])
+                  for k, g in enumerate(s.groups)}
+        if a.routes:
+            save_routes(a.routes, routed, a.users, a.duration)
+    else:
+        print(f"reusing the routed users of {a.routes}", flush=True)
+    targets = [Target(key, pub[key], *arrays) for key, arrays in routed.items()]
     countries = [t for t in targets if not t.key.startswith("US-")]
     states = [t for t in targets if t.key.startswith("US-")]
     theta, model = fit(targets)
@@ -225,14 +254,19 @@ def main(argv: list[str] | None = None) -> int:
     note = (f"fitted {time.strftime('%Y-%m-%d')} by tools/calibrate_latency.py on Starlink's December 2025 figures for "
             f"{len(countries)} countries and mid-2025 figures for {len(states)} US states ({a.users} users each, "
             f"{a.duration} at 15 s); see docs/latency-calibration.md")
-    write_report(targets, model, theta, sc_c, sc_s, cv, me, pr, a, elapsed, note)
-    if not a.dry_run:
+    report = write_report(targets, model, theta, sc_c, sc_s, cv, me, pr, a, elapsed, note)
+    if a.dry_run:
+        worst = sorted((t for t in countries if len(t.rtt_s)), key=lambda t: -abs(t.predict(model)[1] - t.published[1]))
+        print("worst countries (predicted - published p50, ms):",
+              ", ".join(f"{t.key} {t.predict(model)[1] - t.published[1]:+.1f}" for t in worst[:12]))
+    else:
+        REPORT_MD.write_text(report)
         write_fitted(model, note)
         print(f"wrote {LATENCY_PY.relative_to(REPO)} and {REPORT_MD.relative_to(REPO)}")
     return 0
 
 
-def write_report(targets, model, theta, sc_c, sc_s, cv, me, pr, a, elapsed, note) -> None:
+def write_report(targets, model, theta, sc_c, sc_s, cv, me, pr, a, elapsed, note) -> str:
     rows = []
     for t in targets:
         p = t.predict(model)
@@ -283,7 +317,7 @@ def write_report(targets, model, theta, sc_c, sc_s, cv, me, pr, a, elapsed, note
         *[f"| {p['probe']} | {p['place']} | {p['pop']} | {p['measured_median_ms']:.1f} | {p['predicted_ms']:.1f} |" for p in pr],
         "",
     ]
-    REPORT_MD.write_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
