@@ -932,3 +932,185 @@ def test_a_zero_turned_space_keeps_the_checksum_so_fields_decide(column, harmles
     else:
         with pytest.raises(ElementSetError, match=r"\(columns? \d+(-\d+)?\) is "):
             parse_tle_text(text)
+
+
+# ---------------------------------------------------------------------------------
+# Physical ranges and hostile values: the reproducers of issue 13, each a one-line
+# ElementSetError (or ParameterError) naming where, the value and what was expected.
+# The ranges are physics: an inclination is 0-180 degrees, an angle 0-360, a bound
+# orbit has 0 <= e < 1, a mean motion over 17 rev/day would put the perigee underground
+# (Kepler: a = (mu / n^2)^(1/3) is 6,250 km at 17.5), element sets begin with Sputnik 1.
+
+STARLINK_LINE1 = "1 44714C 19074B   26132.95048611 -.00027894  00000+0 -54858-3 0  1322"
+STARLINK_LINE2 = "2 44714  53.1534 236.8965 0001912  20.7505  90.9471 15.46691953    14"
+
+
+def line2_with(columns: tuple[int, int], text: str) -> str:
+    """STARLINK_LINE2 with 1-based ``columns`` (inclusive) replaced, checksum right."""
+    first, last = columns
+    assert len(text) == last - first + 1
+    line = STARLINK_LINE2[: first - 1] + text + STARLINK_LINE2[last:]
+    return resum(line)
+
+
+@pytest.mark.parametrize(
+    ("columns", "text", "message"),
+    [
+        ((9, 16), "916.9000", "inclination (columns 9-16) is '916.9000' but expected 0 to 180 degrees"),
+        ((35, 42), "733.0000", "argument of perigee (columns 35-42) is '733.0000' but expected 0 to 360 degrees"),
+        ((18, 25), "360.0001", "right ascension of the ascending node (columns 18-25) is '360.0001' but expected 0 to 360 degrees"),
+        ((44, 51), "999.9999", "mean anomaly (columns 44-51) is '999.9999' but expected 0 to 360 degrees"),
+        ((53, 63), "17.50000000", "mean motion (columns 53-63) is '17.50000000' but expected more than 0 and at most 17"),
+        ((53, 63), " 0.00000000", "mean motion (columns 53-63) is ' 0.00000000' but expected more than 0 and at most 17"),
+    ],
+)
+def test_tle_values_out_of_physical_range_with_valid_checksums(columns, text, message):
+    line2 = line2_with(columns, text)
+    assert tle_checksum(line2) == int(line2[68])  # the checksum cannot see it: the range must
+    error = raises_message(parse_tle_text, f"{STARLINK_LINE1}\n{line2}")
+    assert error.startswith(f"<string>:2: TLE line 2 {message}"), error
+
+
+def test_tle_far_but_bound_orbit_is_left_to_propagation():
+    # 0.1 rev/day (196,000 km) is a bound orbit, read as such; propagation leaves it out
+    # as implausible (tests/test_constellation.py)
+    (record,) = parse_tle_text(f"{STARLINK_LINE1}\n{line2_with((53, 63), ' 0.10000000')}")
+    assert record.satrec.no_kozai == pytest.approx(0.1 * 2 * math.pi / 1440, rel=1e-12)
+
+
+def _omm_error(tmp_path: Path, kind: str, **fields) -> str:
+    row = dict(OMM_SAMPLE[0], **fields)
+    if kind == "json":
+        return raises_message(read_omm_json, write_json(tmp_path / "s.json", [row]))
+    return raises_message(read_omm_csv, write_csv(tmp_path / "s.csv", [row]))
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("ECCENTRICITY", 1.5, "0 <= e < 1 (an elliptical orbit)"),
+        ("ECCENTRICITY", 1.0, "0 <= e < 1 (an elliptical orbit)"),
+        ("MEAN_MOTION", -15, "more than 0 and at most 17 revolutions per day (faster, the perigee would be underground)"),
+        ("INCLINATION", 500, "0 to 180 degrees"),
+        ("INCLINATION", -0.5, "0 to 180 degrees"),
+        ("MEAN_ANOMALY", 360.5, "0 to 360 degrees"),
+        ("EPOCH", "0999-05-24T18:20:22", "an epoch from 1957-10-04 to 2100-01-01 (leosim's supported time span: element sets begin with Sputnik 1)"),
+        ("EPOCH", "1957-10-03T23:59:59", "an epoch from 1957-10-04 to 2100-01-01 (leosim's supported time span: element sets begin with Sputnik 1)"),
+        ("EPOCH", "2100-01-01T00:00:01", "an epoch from 1957-10-04 to 2100-01-01 (leosim's supported time span: element sets begin with Sputnik 1)"),
+        ("ELEMENT_SET_NO", "12345678901234567890", "an integer from 0 to 9,999"),
+        ("ELEMENT_SET_NO", 12345678901234567890, "an integer from 0 to 9,999"),
+        ("REV_AT_EPOCH", 10**12, "an integer from 0 to 9,999,999"),
+        ("CLASSIFICATION_TYPE", "Ü", "'U', 'C' or 'S' (unclassified, classified, secret)"),
+        ("CLASSIFICATION_TYPE", "UU", "'U', 'C' or 'S' (unclassified, classified, secret)"),
+        ("OBJECT_ID", "2019-074\u0628", "printable ASCII such as '2019-074B' (launch year, number, piece)"),
+    ],
+)
+def test_omm_values_out_of_physical_range(tmp_path, kind, key, value, expected):
+    error = _omm_error(tmp_path, kind, **{key: value})
+    where = f"{tmp_path / 's.json'}[0]" if kind == "json" else f"{tmp_path / 's.csv'}:2"
+    shown = repr(value) if kind == "json" else repr(str(value))
+    assert error == f"{where}: OMM field {key} is {shown} but expected {expected}"
+
+
+def test_omm_epoch_at_the_ends_of_the_span_is_accepted(tmp_path):
+    rows = [dict(OMM_SAMPLE[0], EPOCH="2100-01-01T00:00:00"), dict(OMM_SAMPLE[1], EPOCH="1957-10-04T00:00:00")]
+    first, second = read_omm_json(write_json(tmp_path / "s.json", rows))
+    assert first.satrec.jdsatepoch + first.satrec.jdsatepochF == pytest.approx(2488069.5, abs=1e-9)
+    assert second.satrec.jdsatepoch + second.satrec.jdsatepochF == pytest.approx(2436115.5, abs=1e-9)
+
+
+def test_omm_csv_field_over_128_kib_names_the_line(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [OMM_SAMPLE[0], dict(OMM_SAMPLE[1], OBJECT_NAME="A" * (129 * 1024))])
+    error = raises_message(read_omm_csv, path)
+    assert error.startswith(f"{path}:3: not valid CSV (field larger than field limit (131072))"), error
+
+
+@pytest.mark.parametrize("key", ["NORAD_CAT_ID", "REV_AT_EPOCH", "EXTRA"])
+def test_omm_json_integer_of_4300_digits(tmp_path, key):
+    digits = "7" * 4301
+    record = json.dumps(dict(OMM_SAMPLE[0], **{key: 0}))
+    path = tmp_path / "s.json"
+    path.write_text("[" + record.replace(f'"{key}": 0', f'"{key}": {digits}') + "]")
+    assert digits in path.read_text()
+    error = raises_message(read_omm_json, path)
+    assert error == (
+        f"{path}: not valid JSON for OMM (an integer of more than 4,300 digits, which no OMM field holds);"
+        " expected a JSON list of OMM records (CelesTrak FORMAT=json)"
+    )
+
+
+def test_omm_json_nested_too_deeply(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    assert raises_message(read_omm_json, path) == (
+        f"{path}: not valid JSON (lists or objects nested too deeply); expected a JSON list of OMM records"
+        " (CelesTrak FORMAT=json)"
+    )
+
+
+# Times and durations, as every option and scenario takes them (core/time.py): inside
+# the supported span 1957-10-04 .. 2100-01-01 or refused by name; datetime64[ns] would
+# otherwise wrap 2300 to 1715 and 1600 to 2184.
+
+
+@pytest.mark.parametrize("text", ["2300-01-01", "1600-01-01", "1957-10-03T23:59:59", "2100-01-01T00:00:00.000000001",
+                                  "99999999999-01-01", "2099-12-31T23:00:00-01:01"])
+def test_times_outside_the_span_are_refused_not_wrapped(text):
+    from leosim.core.time import parse_time
+    from leosim.errors import ParameterError
+
+    with pytest.raises(ParameterError) as info:
+        parse_time(text)
+    assert str(info.value).startswith(f"time {text!r} is outside the supported span 1957-10-04 to 2100-01-01")
+
+
+def test_times_inside_the_span_and_utc_offsets():
+    import numpy as np
+
+    from leosim.core.time import parse_time
+
+    assert parse_time("2100-01-01T00:00:00Z") == np.datetime64("2100-01-01T00:00:00", "ns")
+    assert parse_time("1957-10-04") == np.datetime64("1957-10-04T00:00:00", "ns")
+    # an offset is applied (numpy only warned and dropped it): the same instant in UTC
+    assert parse_time("2026-05-13T05:30+05:30") == np.datetime64("2026-05-13T00:00:00", "ns")
+    assert parse_time("2026-05-12T16:00:00.5-0800") == np.datetime64("2026-05-13T00:00:00.5", "ns")
+    assert parse_time("2099-12-31T23:00:00-01:00") == np.datetime64("2100-01-01T00:00:00", "ns")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e30s", "duration 1e30s is longer than 100 years (3.156e+09 s), the longest leosim accepts"),
+        pytest.param(10**5000, "duration (an integer of about 5,000 digits) is longer than 100 years", id="10**5000"),
+        (10**400, "duration (an integer of about 400 digits) is longer than 100 years"),
+        (True, "duration True is not a number"),
+        ("inf s", "cannot read duration 'inf s'"),
+        pytest.param(
+            "1" * 5000 + "s",
+            "cannot read duration '1111111111111111111111111111111111111111'... (5,001 characters)",
+            id="5000 digits",
+        ),
+    ],
+)
+def test_durations_beyond_reason_are_refused(value, message):
+    from leosim.core.time import parse_duration
+    from leosim.errors import ParameterError
+
+    with pytest.raises(ParameterError) as info:
+        parse_duration(value)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_hostile_time_text_gives_a_short_message():
+    import numpy as np
+
+    from leosim.core.time import parse_time
+    from leosim.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"^cannot read time 'x{40}'\.\.\. \(100,000 characters\)"):
+        parse_time("x" * 100_000)
+    with pytest.raises(ParameterError, match="^cannot read time NaT"):
+        parse_time(np.datetime64("NaT"))
+    with pytest.raises(ParameterError, match="UTC offset out of range"):
+        parse_time("2026-05-13 00:00+99:00")

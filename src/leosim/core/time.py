@@ -22,6 +22,7 @@ _DURATION_UNITS_S = {
     "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
 }
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+_UTC_OFFSET_RE = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d*)?)?([+-])(\d\d):?(\d\d)$")
 _DURATION_HELP = "a positive number with a unit, e.g. 100ms, 15s, 10min, 2h, 1d"
 
 #: The instants leosim accepts, inclusive. Times are numpy ``datetime64[ns]``, which holds
@@ -51,11 +52,19 @@ def parse_duration(value: str | float | int, *, what: str = "duration") -> float
     >>> parse_duration("100ms"), parse_duration("10min"), parse_duration(2.5)
     (0.1, 600.0, 2.5)
     """
+    if isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{what} {value!r} is not a number; expected {_DURATION_HELP}")
     if isinstance(value, (int, float, np.floating, np.integer)):
-        seconds = float(value)
-        text = repr(value)
+        if isinstance(value, int) and abs(value) > 10**18:
+            # repr of over 4,300 digits raises ValueError; float() of over 308 OverflowError
+            text = f"{'-' if value < 0 else ''}(an integer of about {value.bit_length() * 0.30103:,.0f} digits)"
+            seconds = -1.0 if value < 0 else 2 * MAX_DURATION_S
+        else:
+            text, seconds = repr(value), float(value)
     else:
         text = str(value)
+        if len(text) > 64:  # no duration is written this long; keep the message short
+            raise ParameterError(f"cannot read {what} {text[:40]!r}... ({len(text):,} characters); expected {_DURATION_HELP}")
         m = _DURATION_RE.match(text.lower())
         if text.strip().startswith("-"):
             raise ParameterError(
@@ -81,6 +90,9 @@ def parse_duration(value: str | float | int, *, what: str = "duration") -> float
 def parse_time(value: str | np.datetime64) -> np.datetime64:
     """A UTC instant from ISO 8601 text (``2026-05-13T00:00:00Z``) as datetime64[ns].
 
+    A UTC offset after the time of day (``2026-05-13T05:30+05:30``) is applied, giving
+    the same instant in UTC.
+
     Instants outside :data:`TIME_SPAN_START` to :data:`TIME_SPAN_END` (1957-10-04 to
     2100-01-01) are refused, naming the value, rather than wrapped.
 
@@ -88,16 +100,32 @@ def parse_time(value: str | np.datetime64) -> np.datetime64:
     np.datetime64('2026-05-13T00:00:00.000000000')
     """
     if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise ParameterError("cannot read time NaT (not a time); expected an instant from " + _TIME_SPAN_TEXT)
         _check_in_span(value.astype("datetime64[s]"), repr(str(value)))
         return value.astype("datetime64[ns]")
     text = str(value).strip()
+    if len(text) > 64:  # no instant is written this long; keep the message short
+        raise ParameterError(
+            f"cannot read time {text[:40]!r}... ({len(text):,} characters); expected ISO 8601 UTC such as "
+            "2026-05-13T00:00:00Z or 2026-05-13 00:00"
+        )
     core = text[:-1] if text.endswith(("Z", "z")) else text
-    core = re.sub(r"[+]00:?00$", "", core)
+    # a UTC offset after a time of day (+05:30, -0800): numpy would warn and drop it
+    offset_s = 0
+    zone = _UTC_OFFSET_RE.search(core)
+    if zone:
+        sign = -1 if zone.group(1) == "-" else 1
+        hours, minutes = int(zone.group(2)), int(zone.group(3))
+        if hours > 23 or minutes > 59:
+            raise ParameterError(f"cannot read time {text!r}: UTC offset out of range; expected at most +-23:59")
+        offset_s = sign * (hours * 3600 + minutes * 60)
+        core = core[: zone.start(1)]
     try:
         # seconds first: they hold any year, where [ns] would wrap outside 1677-2262
-        t_s = np.datetime64(core, "s")
-        t = np.datetime64(core, "ns")
-    except ValueError:
+        t_s = np.datetime64(core, "s") - np.timedelta64(offset_s, "s")
+        t = np.datetime64(core, "ns") - np.timedelta64(offset_s, "s")
+    except (ValueError, OverflowError):
         t_s = t = None
     if t is None or np.isnat(t):
         raise ParameterError(
@@ -105,6 +133,8 @@ def parse_time(value: str | np.datetime64) -> np.datetime64:
             "2026-05-13T00:00:00Z or 2026-05-13 00:00"
         )
     _check_in_span(t_s, repr(text))
+    if t > TIME_SPAN_END:  # within the last second of the span, to the nanosecond
+        _check_in_span(TIME_SPAN_END.astype("datetime64[s]") + np.timedelta64(1, "s"), repr(text))
     return t
 
 

@@ -718,9 +718,10 @@ def _omm_json_from_text(text: str, path: str) -> list[ElementRecord]:
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno});"
             " expected a JSON list of OMM records (CelesTrak FORMAT=json)"
         ) from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
+    except ValueError:  # an integer of more than 4,300 digits (Python's int-parsing limit)
         raise ElementSetError(
-            f"{path}: not valid JSON ({exc}); expected a JSON list of OMM records (CelesTrak FORMAT=json)"
+            f"{path}: not valid JSON for OMM (an integer of more than 4,300 digits, which no OMM"
+            " field holds); expected a JSON list of OMM records (CelesTrak FORMAT=json)"
         ) from None
     except RecursionError:
         raise ElementSetError(
