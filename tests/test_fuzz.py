@@ -495,6 +495,9 @@ trials = 50
 [capacity]
 country = "IR"
 terminals = 1000
+
+[latency]
+countries = ["IR", "ua"]
 """
 
 
@@ -532,10 +535,14 @@ def test_the_scenario_seed_parses_and_round_trips():
         ("planes = 72, sats_per_plane = 22", "planes = 1000, sats_per_plane = 1000", "the shells have 1,000,000 satellites"),
         ("phasing = 1", "phasing = 72", "phasing 72 (Walker's F, 1 when not given) is not below planes = 72"),
         ("eirp_dbw = 10", "eirp_dbw = 1e21", "eirp_dbw = 1e+21 is not valid"),
+        ('countries = ["IR", "ua"]', 'countries = ["IR", "XX"]', "latency.countries: unknown country 'XX'"),
         ("trials = 50", "trials = 100000000000000000000", "exposure.trials = 100000000000000000000 is not valid"),
         ('gateway_exclude = ["IR"]', 'gateway_exclude = ["Iran"]', "'Iran' is not an ISO 3166-1 alpha-2 code"),
         ('gateway_exclude = ["IR"]', 'gateway_exclude = ["XX"]', "unknown country 'XX'"),
         ('places = ["Tehran", "35.69,51.39"]', "places = []", "ground.terminals[0].places = [] is not valid"),
+        ('name = "fuzz"', 'name = ""', "name = '' is not valid: String should have at least 1 character"),
+        ('name = "fuzz"', 'name = "a\\nb"', "expected a one-line name of printable characters"),
+        ('sensors = ["ring:6:3"', 'sensors = ["ring:6:1e-9"', "expected a radius of 0.001-1000 km"),
         ('name = "fuzz"', 'name = "' + "x" * 200_000 + '"\nseed = [' + "1," * 50_000 + "1]", "characters written out) is not valid"),
     ],
 )

@@ -419,8 +419,8 @@ class ExposureSpec(_Model):
         if isinstance(v, list):
             for s in v:
                 if isinstance(s, str) and is_layout(s):
-                    try:
-                        SENSOR_LAYOUTS.parse(s)
+                    try:  # built, not only parsed: the layouts' own range checks run here (nothing is placed)
+                        SENSOR_LAYOUTS.make(s)
                     except LeosimError as exc:
                         raise ValueError(str(exc)) from None
         return v
@@ -513,12 +513,7 @@ class LatencySpec(_Model):
             return v
         if not v:
             raise ValueError("latency.countries is empty; expected ISO codes such as ['UA', 'IR'] or 'all'")
-        out = []
-        for c in v:
-            if not re.fullmatch(r"[A-Za-z]{2}", c):
-                raise ValueError(f"latency.countries: {c!r} is not an ISO 3166-1 alpha-2 code; expected two letters such as 'IR'")
-            out.append(c.upper())
-        return out
+        return [_known_code(c, "latency.countries") for c in v]
 
     @field_validator("duration", "step")
     @classmethod
@@ -531,7 +526,7 @@ class LatencySpec(_Model):
 class Scenario(_Model):
     """A whole scenario file."""
 
-    name: str
+    name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
     sources: list[str] = []
     seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 0
@@ -546,3 +541,11 @@ class Scenario(_Model):
     exposure: ExposureSpec | None = None
     capacity: CapacitySpec | None = None
     latency: LatencySpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # the name heads logs, reports and the resume hint, one line each
+        if not v.strip() or not v.isprintable():
+            raise ValueError("expected a one-line name of printable characters such as 'iran-2022'")
+        return v
