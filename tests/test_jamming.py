@@ -143,6 +143,14 @@ def test_jammer_files_refuse_what_the_scenario_schema_refuses(tmp_path, name, te
     assert str(exc.value).startswith(str(f)) and needle in str(exc.value)
 
 
+def test_rows_of_one_jammer_may_repeat_its_numbers_in_another_spelling(tmp_path):
+    f = tmp_path / "j.csv"
+    f.write_text(f"{JAMMER_HEADER},start,end\na,35.78,51.4,10,2026-01-08T18:00,2026-01-08T19:00\n"
+                 "a,35.780,51.40,1e1,2026-01-09T18:00,2026-01-09T19:00\n")
+    (a,) = load_jammers(f)
+    assert len(a.active) == 2 and a.eirp_dbw == 10.0
+
+
 def test_jammer_eirp_limits_are_the_schemas():
     from leosim.models.jamming import JAMMER_EIRP_RANGE_DBW
 

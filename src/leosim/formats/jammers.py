@@ -55,6 +55,13 @@ def _number(value, where: str, key: str, unit: str) -> float:
 _SAME = ("latitude_deg", "longitude_deg", "eirp_dbw", "height_m")
 
 
+def _same_value(row, first, column: str) -> bool:
+    """Whether ``row`` gives ``column`` the value ``first`` does (as numbers: 35.78 is
+    35.780); each is checked to be a number here, at its own line."""
+    a = row.number(column)
+    return first.has(column) and a == first.number(column)
+
+
 def parse_jammer_csv(text: str, source: str) -> list[JammerRecord]:
     rows = read_csv(text, source, columns={c: c for c in _COLUMNS}, required=_COLUMNS[:4], expected=JAMMER_HELP,
                     error=JammerError, only_known=True)
@@ -67,7 +74,7 @@ def parse_jammer_csv(text: str, source: str) -> list[JammerRecord]:
         intervals = []
         for r in recs:
             for column in _SAME:
-                if r is not first and r.has(column) and r.values[column] != first.values.get(column, ""):
+                if r is not first and r.has(column) and not _same_value(r, first, column):
                     raise r.fail(f"jammer {shown(name)} has {column} {shown(r.values[column])} here but "
                                  f"{shown(first.values.get(column, ''))} at line {first.line}; expected the rows of one "
                                  "jammer to differ only in start and end (each row adds an active interval)")

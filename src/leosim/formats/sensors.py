@@ -69,7 +69,9 @@ def parse_sensor_csv(text: str, source: str) -> list[SensorRecord]:
             opts["kind"] = first.text("kind").lower()
         for r in recs[1:]:  # a path's later rows give waypoints, not another sensor
             for column in (*NUMBER_KEYS[1:], "kind"):
-                if r.has(column) and r.values[column] != first.values.get(column, ""):
+                if r.has(column) and not (first.has(column) and (
+                        r.text(column).lower() == first.text(column).lower() if column == "kind"
+                        else r.number(column) == first.number(column))):
                     raise r.fail(f"sensor {shown(name)} has {column} {shown(r.values[column])} here but "
                                  f"{shown(first.values.get(column, ''))} at line {first.line}; expected the rows of one "
                                  "sensor to differ only in t_s, latitude_deg, longitude_deg and height_m (its path)")
