@@ -144,9 +144,16 @@ def _find_line(loc: tuple[Any, ...], text: str) -> int | None:
     return start + 1 if start else None
 
 
+#: At most this many of a file's mistakes are explained (each costs a search of the text
+#: for its line); the rest are counted. A list of 100,000 wrong values took minutes and
+#: printed megabytes.
+MAX_EXPLAINED = 10
+
+
 def _explain(exc: ValidationError, text: str, source: str) -> str:
     msgs = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors[:MAX_EXPLAINED]:
         loc = tuple(err["loc"])
         path = _key_path(loc) or "(top level)"
         line = _find_line(loc, text)
@@ -165,4 +172,7 @@ def _explain(exc: ValidationError, text: str, source: str) -> str:
             msgs.append(f"{where}: [{path}] is not valid: {msg}")
         else:
             msgs.append(f"{where}: {path} = {shown(received, 120)} is not valid: {msg}")
+    more = len(errors) - MAX_EXPLAINED
+    if more > 0:
+        msgs.append(f"and {more:,} more mistake{'s' if more > 1 else ''} (fix these first)")
     return "; ".join(msgs)
