@@ -444,7 +444,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("time", "text", ("2026-05-13T00:00:00Z", "2026-05-13 00:00", "2026-01-08T18:00",
                             "2026-05-13T00:00:00.5+00:00"), _time, None, "core.time.parse_time"),
     Target("place", "text", ("Tehran", "35.69,51.39", "47.6, -122.3, 100", "portland, me", "Kharkiv",
-                             "Frankfurt am Main"), _place, None, "ground.places.resolve_place"),
+                             "Frankfurt am Main"), _place, lambda site: _check_sites([site]), "ground.places.resolve_place"),
     Target("attach", "text", ("free", "max-elevation", "scheduled", "scheduled:interval=15s,offset=12s",
                               "scheduled:15s:12s:route:1ms"), _attach, None, "POLICIES.make (routing.attach)"),
     Target("mode", "text", ("isl", "bent-pipe", "hybrid"), _mode, None, "MODES.make (routing.mode)"),
