@@ -105,7 +105,11 @@ def test_unreachable_scheduler_overwrites_nothing(serial_run, tmp_path):
     out = tmp_path / "keep.zarr"
     shutil.copytree(serial_run, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    p = leosim(*BASE, "--duration", "60s", "--output", str(out), "--executor", "dask", "--scheduler",
+    # without --overwrite an existing store is refused first; with it, the unreachable
+    # scheduler is found before the store is replaced
+    p = leosim(*BASE, "--duration", "60s", "--output", str(out), check=False)
+    assert p.returncode == 1 and "is there already; expected a new path (or --overwrite" in p.stderr
+    p = leosim(*BASE, "--duration", "60s", "--output", str(out), "--overwrite", "--executor", "dask", "--scheduler",
                "tcp://127.0.0.1:9", check=False)
     assert p.returncode == 1 and "cannot reach the Dask scheduler" in p.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

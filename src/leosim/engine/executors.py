@@ -11,7 +11,8 @@ At most ``2 * workers`` tasks are in flight, so finished results never pile up i
 memory when the consumer is slower than the workers.
 
 - :class:`Serial`: one task after another, here.
-- :class:`Processes`: forked worker processes on this machine (the local default).
+- :class:`Processes`: forked worker processes on this machine (the local default); they
+  ignore Ctrl-C, which the driver takes (the pool is stopped, the run says how far it got).
 - :class:`Dask`: a Dask cluster: an embedded ``LocalCluster`` when no address is given, or
   an existing scheduler (``tcp://HOST:PORT``; a dask-jobqueue or Kubernetes cluster works
   the same way). Nothing assumes a shared filesystem except the output store.
@@ -74,6 +75,34 @@ def _fork_call(task):
     return _FORK_FN(_FORK_CONTEXT, task)
 
 
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the driver, which stops the pool and says how far the
+    run got (a worker that took the SIGINT its terminal sends every process would print
+    its own traceback). The worker was forked with SIGINT blocked (:func:`_forking`), so
+    one sent before this ran is discarded here, not taken."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _pool(n: int):
+    """A fork pool of ``n`` workers that never take Ctrl-C: SIGINT is blocked here while
+    they are forked (a Ctrl-C meanwhile waits, and reaches only this process once the
+    pool is up)."""
+    import signal
+
+    ctx = mp.get_context("fork")
+    if not hasattr(signal, "pthread_sigmask"):
+        return ctx.Pool(processes=n, initializer=_ignore_interrupts)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return ctx.Pool(processes=n, initializer=_ignore_interrupts)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class Processes(Serial):
     """Forked worker processes: the context is inherited, not pickled."""
 
@@ -93,7 +122,7 @@ class Processes(Serial):
         _FORK_CONTEXT, _FORK_FN = context, fn
         try:
             n = min(self.workers, len(tasks))
-            with mp.get_context("fork").Pool(processes=n) as pool:
+            with _pool(n) as pool:
                 yield from _windowed(lambda t: pool.apply_async(_fork_call, (t,)), lambda f: f.get(), tasks, 2 * n)
         finally:
             _FORK_CONTEXT = _FORK_FN = None

@@ -12,6 +12,7 @@ Either way memory stays bounded by a chunk. :func:`open_pairs` reads both with x
 
 from __future__ import annotations
 
+import errno
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,9 +102,23 @@ class PairsWriter:
         nc.setncatts({**self.attrs, "step_s": self.grid.step_s, "start": str(self.grid.start)})
         return nc
 
+    def _failed(self, exc: RuntimeError) -> OSError:
+        """netCDF-C reports a failed write (a full disk, a file-size limit) as a
+        RuntimeError ``NetCDF: HDF error``; it is an OSError about this file."""
+        return OSError(errno.EIO, f"netCDF could not write it ({exc}; a full disk, a file size limit or a write error)",
+                       str(self.path))
+
     def write(self, ch: PairChunk) -> None:
         if ch.i0 != self._written:
             raise RuntimeError(f"chunk starts at step {ch.i0}, expected {self._written}")
+        try:
+            self._write(ch)
+        except RuntimeError as exc:
+            if not str(exc).startswith("NetCDF:"):
+                raise
+            raise self._failed(exc) from None
+
+    def _write(self, ch: PairChunk) -> None:
         if self._nc is None:
             self._nc = self._open()
         nc, i0, i1 = self._nc, ch.i0, ch.i1
@@ -117,8 +132,13 @@ class PairsWriter:
 
     def close(self) -> None:
         if self._nc is not None:
-            self._nc.close()
-            self._nc = None
+            nc, self._nc = self._nc, None
+            try:
+                nc.close()
+            except RuntimeError as exc:
+                if not str(exc).startswith("NetCDF:"):
+                    raise
+                raise self._failed(exc) from None
 
 
 # ----------------------------------------------------------------- region-write store
@@ -146,6 +166,8 @@ class PairsStore:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         n_t, n_p = grid.n_steps, len(pairs)
         g = zarr.open_group(str(path), mode="w", zarr_format=2)
+        # first: whose layout this is, so one cut short (a full disk, Ctrl-C) is known for ours
+        g.attrs["leosim_laying_out"] = fingerprint
         for name, v in VARIABLES.items():
             shape = (n_t, n_p) if len(v.dims) == 2 else (n_t,)
             chunks = (chunk_steps, n_p) if len(v.dims) == 2 else (chunk_steps,)
@@ -176,6 +198,20 @@ class PairsStore:
             "coordinates": "time t_s src dst src_index dst_index",
         })
         return cls(path)
+
+    @staticmethod
+    def layout_cut_short(path, fingerprint: str | None = None) -> bool:
+        """Whether ``path`` is a store whose layout :meth:`create` began but never
+        finished (no fingerprint yet): by the run with ``fingerprint``, or, with None, by
+        any run or none that can be told (a directory without a readable zarr group)."""
+        zarr = require("zarr", "io")
+        try:
+            attrs = dict(zarr.open_group(str(path), mode="r", zarr_format=2).attrs)
+        except Exception:  # not even a zarr group: its .zgroup was never written
+            return fingerprint is None and Path(path).is_dir()
+        if "leosim_fingerprint" in attrs:
+            return False
+        return attrs.get("leosim_laying_out") == fingerprint if fingerprint is not None else True
 
     @classmethod
     def resume(cls, path, fingerprint: str) -> PairsStore:

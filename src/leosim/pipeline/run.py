@@ -19,6 +19,7 @@ written, so an interrupted run is never mistaken for a finished one.
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
@@ -29,7 +30,16 @@ from leosim.core.time import format_time
 from leosim.errors import ScenarioError
 from leosim.formats.tables import write_atomic, write_json, write_table
 from leosim.ground.sites import SiteKind
-from leosim.pipeline.output import fingerprint, mark_incomplete, prepare_output
+from leosim.pipeline.output import (
+    MARKER,
+    Interrupted,
+    check_output,
+    check_resumable,
+    fingerprint,
+    mark_incomplete,
+    output_fault,
+    prepare_output,
+)
 from leosim.scenario.columns import columns
 from leosim.scenario.plan import Plan, build_plan
 from leosim.scenario.schema import Scenario
@@ -61,10 +71,27 @@ def analyse(scn: Scenario, source: Path | None = None, *, log=None, workers: int
     capacity``, ``policy check``, ``jam``, ``exposure`` and ``latency`` do (their scenarios
     are built in memory from the options)."""
     p = build_plan(scn, source)
+    _warn_epochs(p, log)
     upstream = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
     run_sections([s for s in AFTER_ROUTING if s.name != "traffic"], p, upstream,
                  Context(log=log, workers=workers, executor=executor))
     return p, upstream
+
+
+def epoch_warning(p: Plan) -> str | None:
+    """The plan's run is far from its element sets' epochs: the sentence to say once
+    (:meth:`~leosim.space.constellation.Constellation.epoch_warning` over the run's first
+    and last instants; the grid's times are not built)."""
+    g = p.grid
+    start = np.datetime64(g.start, "ns")
+    last = start + np.timedelta64(int(round((g.n_steps - 1) * g.step_s * 1e9)), "ns")
+    return p.constellation.epoch_warning(np.array([start, last], dtype="datetime64[ns]"))
+
+
+def _warn_epochs(p: Plan, log) -> None:
+    warning = epoch_warning(p)
+    if warning and log:
+        log(warning)
 
 
 def write_results(out_dir: Path, p: Plan, results: dict[str, SectionResult]) -> list[Path]:
@@ -101,12 +128,14 @@ def live_pairs(p: Plan, results: dict[str, SectionResult]) -> np.ndarray | None:
 
 
 def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, workers, executor, progress, log,
-          marker: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          state: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Route every step into the store; the propagation RTT (ms), the predicted median
-    ping (ms) and the path changes per pair come back."""
+    ping (ms) and the path changes per pair come back. ``state["done"]`` counts the steps
+    written (so an interrupt can say how far it got)."""
     from leosim.engine.chunks import default_chunk_steps, default_workers, run_pairs
     from leosim.engine.stores import PairsStore, PairsWriter, open_pairs
 
+    state = {} if state is None else state
     grid, n_p = p.grid, len(p.pairs)
     attrs = {"scenario": p.scenario.name, "leosim_version": __version__, "constellation": p.constellation.description,
              "routing": p.network.routing.spec, "attachment": p.network.attachment.spec}
@@ -117,22 +146,22 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
     skip: set[int] = set()
     store = writer = None
     if ts_name == "rtt.zarr":
-        if resume:
+        if resume and (out_dir / ts_name).exists():
             store = PairsStore(out_dir / ts_name)
             skip = store.done()
             done_ds = open_pairs(out_dir / ts_name)
-            for i0 in skip:
+            for i0 in sorted(skip):  # read only the chunks that are done, one at a time
                 i1 = min(i0 + chunk_steps, grid.n_steps)
-                rtt[i0:i1] = done_ds["rtt_ms"].values[i0:i1]
-                ping[i0:i1] = done_ds["ping_ms"].values[i0:i1]
-                changed[:] += np.count_nonzero(done_ds["path_changed"].values[i0:i1], axis=0)
+                rtt[i0:i1] = done_ds["rtt_ms"][i0:i1].values
+                ping[i0:i1] = done_ds["ping_ms"][i0:i1].values
+                changed[:] += np.count_nonzero(done_ds["path_changed"][i0:i1].values, axis=0)
             if log:
                 log(f"resuming: {len(skip)} chunks already done")
         else:
             store = PairsStore.create(out_dir / ts_name, grid, p.network.endpoints, p.pairs, chunk_steps, fp, attrs)
     else:
         writer = PairsWriter(out_dir / ts_name, grid, p.network.endpoints, p.pairs, attrs=attrs)
-    written = [sum(min(i0 + chunk_steps, grid.n_steps) - i0 for i0 in skip)]
+    state["done"] = sum(min(i0 + chunk_steps, grid.n_steps) - i0 for i0 in skip)
 
     def sink(ch):
         if live is not None:  # a terminal that is not admitted carries nothing
@@ -152,25 +181,18 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
         rtt[ch.i0:ch.i1] = ch.rtt_s * 1e3  # the float32 ms the store holds
         ping[ch.i0:ch.i1] = ch.ping_s * 1e3
         changed[:] += np.count_nonzero(ch.path_changed, axis=0)
-        written[0] += ch.i1 - ch.i0
+        state["done"] += ch.i1 - ch.i0
         if progress:
-            progress(written[0], grid.n_steps)
+            progress(state["done"], grid.n_steps)
 
     try:
         run_pairs(p.network, grid, p.pairs, sink, workers=workers or default_workers(), chunk_steps=chunk_steps,
                   executor=executor, skip=skip)
-    except KeyboardInterrupt:
-        marker.write_text(
-            f"Interrupted after {written[0]} of {grid.n_steps} steps: the files here are partial. "
-            "Finish it with: leosim run SCENARIO -o DIR --resume\n"
-        )
+    finally:
         if writer is not None:
             writer.close()
-        raise
     if store is not None:
         store.finish()
-    else:
-        writer.close()
     return rtt, ping, changed
 
 
@@ -187,13 +209,23 @@ def run(
     executor=None,
     progress=None,
     log=None,
+    max_bytes: float | None = None,
+    resume_hint: str | None = None,
 ) -> dict:
     """Run a scenario into ``out_dir``; returns the summary (also in summary.json).
 
     ``executor``: where chunks run (:mod:`leosim.engine.executors`; default: forked
     processes on ``workers`` cores). ``resume``: finish an interrupted run in ``out_dir``
-    (zarr output): only chunks not yet written are computed. ``progress(done_steps,
-    total_steps)`` is called after each chunk; ``log(text)`` gets a line describing the run.
+    (zarr output): only chunks not yet written are computed; a directory that does not
+    exist yet (or is empty) is started. ``progress(done_steps, total_steps)`` is called
+    after each chunk; ``log(text)`` gets a line describing the run.
+
+    Nothing is created before the plan is built and its size checked against
+    ``max_bytes`` (:func:`leosim.scenario.plan.scenario_size`). Ctrl-C raises
+    :class:`~leosim.pipeline.output.Interrupted` and a failed write
+    :class:`~leosim.pipeline.output.OutputError`, each with one line saying how far the
+    run got and ``resume_hint`` (default: ``leosim run SCENARIO -o DIR --resume``); the
+    ``INCOMPLETE`` marker stays.
     """
     from leosim.engine.stores import PairsStore
 
@@ -203,32 +235,97 @@ def run(
         scn = scn.model_copy(update={"seed": seed})
     ts_name = "rtt.zarr" if scn.outputs.time_series == "zarr" else "rtt.nc"
     fp = fingerprint(scn.seed, text)
+    if resume_hint is None:
+        resume_hint = f"leosim run {shlex.quote(str(source or scn.name))} -o {shlex.quote(str(out_dir))} --resume"
+    resume_store = resume  # route into the store there (False: lay it out afresh)
     if resume:
         if ts_name != "rtt.zarr":
             raise ScenarioError("resuming needs outputs.time_series = 'zarr'; a netCDF file cannot be resumed")
-        if not (out_dir / "INCOMPLETE").exists():
+        if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+            if log:
+                log(f"{out_dir} holds no run yet: starting it")
+            resume = resume_store = False
+        elif not (out_dir / MARKER).exists():
             raise ScenarioError(
                 f"cannot resume {str(out_dir)!r}: it holds no interrupted run (no INCOMPLETE marker); "
                 "expected the output directory of a run that was stopped"
             )
-        PairsStore.resume(out_dir / ts_name, fp)  # refuses another run's store, changing nothing
+        else:
+            check_resumable(out_dir)
+            if PairsStore.layout_cut_short(out_dir / ts_name):  # ours (the marker says so), never laid out whole
+                if log:
+                    log(f"{out_dir / ts_name} was never laid out whole: routing from the first step")
+                resume_store = False
+            elif (out_dir / ts_name).exists():
+                PairsStore.resume(out_dir / ts_name, fp)  # refuses another run's store, changing nothing
+            elif log:
+                log(f"{out_dir} has no {ts_name} yet: routing from the first step")
     else:
+        check_output(out_dir, overwrite)
+    p = build_plan(scn, source, max_bytes=max_bytes, workers=workers)
+    _warn_epochs(p, log)
+    if not resume:
         prepare_output(out_dir, overwrite)
     marker = mark_incomplete(out_dir)
+    state = {"done": 0, "total": p.grid.n_steps, "stage": "before routing"}
+    finish = (f"finish it with: {resume_hint}" if ts_name == "rtt.zarr"
+              else f"run it again with: {resume_hint.replace(' --resume', ' --overwrite')} (a netCDF run cannot be resumed)")
+    try:
+        summary = _run_planned(p, scn, text, out_dir, ts_name, fp, resume=resume_store, workers=workers, executor=executor,
+                               progress=progress, log=log, state=state, t0=t0)
+    except KeyboardInterrupt:
+        line = f"interrupted {_how_far(state)}; {out_dir} is incomplete (its {MARKER} file says so); {finish}"
+        _try_write(marker, line[:1].upper() + line[1:] + "\n")
+        raise Interrupted(line) from None
+    except OSError as exc:
+        fault = output_fault(exc, out_dir, f"stopped {_how_far(state)}, {out_dir} is incomplete (its {MARKER} marker stays)",
+                             f"free space or fix permissions, then {finish}")
+        if fault is None:
+            raise
+        raise fault from None
+    marker.unlink()
+    return summary
+
+
+def _how_far(state: dict) -> str:
+    """``after 450 of 1,800 steps``, or the stage and the steps routed."""
+    steps = f"{state['done']:,} of {state['total']:,} steps"
+    if state["stage"] == "routing":
+        return f"after {steps}"
+    if state["stage"] == "before routing":
+        return f"before routing (0 of {state['total']:,} steps)"
+    return f"{state['stage']}, after routing {steps}"
+
+
+def _try_write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError:
+        pass  # the marker is there already; a full disk may refuse the longer text
+
+
+def _run_planned(p: Plan, scn: Scenario, text: str, out_dir: Path, ts_name: str, fp: str, *, resume, workers,
+                 executor, progress, log, state: dict, t0: float) -> dict:
+    """Everything of :func:`run` after the output directory is marked incomplete."""
     write_atomic(out_dir / "scenario.toml", text)
-    p = build_plan(scn, source)
     if log:
         n_ep = len(p.network.endpoints) if p.network is not None else len(p.terminals)
         log(f"{scn.name}: {p.constellation.n_sats:,} satellites, {n_ep} endpoints, {len(p.pairs)} pairs, "
             f"{p.grid.n_steps} steps of {p.grid.step_s:g} s from {format_time(p.grid.start)}")
+    state["stage"] = "while deciding who is served"
     results = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
     rtt = ping = changed = None
     if p.network is not None and len(p.pairs):
+        state["stage"] = "routing"
         rtt, ping, changed = route(p, out_dir, ts_name, fp, resume=resume, live=live_pairs(p, results), workers=workers,
-                                   executor=executor, progress=progress, log=log, marker=marker)
+                                   executor=executor, progress=progress, log=log, state=state)
+    else:
+        state["done"] = p.grid.n_steps
     t_solve = time.perf_counter() - t0
+    state["stage"] = "while the sections read the routes"
     run_sections(AFTER_ROUTING, p, results, Context(rtt_ms=rtt, ping_ms=ping, path_changes=changed, log=log,
                                                     solve_time_s=t_solve, workers=workers, executor=executor))
+    state["stage"] = "while writing the tables and the report"
     write_results(out_dir, p, results)
     write_maps(out_dir, results)
     summary = base_summary(p)
@@ -241,7 +338,6 @@ def run(
         write_report(out_dir / "report.html", p, results, summary, text)
     summary["run_time_s"] = round(time.perf_counter() - t0, 2)
     write_json(out_dir / "summary.json", summary)
-    marker.unlink()
     return summary
 
 

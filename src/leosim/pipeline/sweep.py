@@ -97,6 +97,27 @@ def _split_top(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def _not_a_table(key: str, path: list[str | int], i: int, node) -> ScenarioError:
+    where = _key_text(path[:i]) or "the scenario"
+    return ScenarioError(f"--set key {key!r}: {where} is {_kind(node)} here, not a table; expected a key whose "
+                         "parents are tables (another --set, or the scenario, gives it a value)")
+
+
+def _kind(value) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"the value {value!r}"
+
+
+def _key_text(path: list[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
 def _assign(data: dict, path: list[str | int], value, key: str) -> None:
     node = data
     for i, part in enumerate(path[:-1]):
@@ -107,6 +128,8 @@ def _assign(data: dict, path: list[str | int], value, key: str) -> None:
                                     f"{len(node) if isinstance(node, list) else 0} there")
             node = node[part]
         else:
+            if not isinstance(node, dict):
+                raise _not_a_table(key, path, i, node)
             if part not in node:
                 node[part] = [] if isinstance(nxt, int) else {}
             node = node[part]
@@ -116,7 +139,22 @@ def _assign(data: dict, path: list[str | int], value, key: str) -> None:
             raise ScenarioError(f"--set key {key!r}: index [{last}] is out of range")
         node[last] = value
     else:
+        if not isinstance(node, dict):
+            raise _not_a_table(key, path, len(path) - 1, node)
         node[last] = value
+
+
+def _check_overlaps(axes: list[tuple[str, list[str | int], list]]) -> None:
+    """Refuse two ``--set`` keys of which one is the other or lies inside it
+    (``routing=free`` and ``routing.attach=free``): the variant would depend on their order."""
+    for a, (key_a, path_a, _) in enumerate(axes):
+        for key_b, path_b, _ in axes[a + 1:]:
+            short, long_ = (path_a, path_b) if len(path_a) <= len(path_b) else (path_b, path_a)
+            if long_[:len(short)] == short:
+                raise ScenarioError(
+                    f"--set {key_a!r} and --set {key_b!r} overlap ({_key_text(short)} is set by both); "
+                    "expected each key once, and no key inside another set one"
+                )
 
 
 def variants(text: str, source: str, sets: list[str]) -> list[tuple[dict[str, object], Scenario, str]]:
@@ -133,6 +171,7 @@ def variants(text: str, source: str, sets: list[str]) -> list[tuple[dict[str, ob
         path = parse_key(key)
         check_key(path, key)
         axes.append((key, path, parse_values(vals)))
+    _check_overlaps(axes)
     out = []
     for combo in itertools.product(*[[(k, p, v) for v in vs] for k, p, vs in axes]):
         data = deepcopy(base)
@@ -145,14 +184,37 @@ def variants(text: str, source: str, sets: list[str]) -> list[tuple[dict[str, ob
     return out
 
 
-def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool = False, workers=None,
-              executor=None, seed=None, log=None) -> list[dict]:
-    """Run every variant into ``out_dir/variant-NNN`` and write ``out_dir/sweep.csv``."""
-    from leosim.pipeline.output import prepare_output
-    from leosim.pipeline.run import run
+def check_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool = False, workers=None,
+                max_bytes: float | None = None) -> list[tuple[dict[str, object], Scenario, str]]:
+    """Every variant, validated and its size checked (each alone, and all of their output
+    together, against ``max_bytes``), and the output directory checked, changing nothing."""
+    from leosim.engine.size import SizeEstimate
+    from leosim.pipeline.output import check_output
+    from leosim.scenario.plan import scenario_size, size_fix
 
     scn, text, path = load_scenario(scenario)
     plan = variants(text, str(path or scenario), sets)  # all validated before anything runs
+    sizes = [scenario_size(v, workers=workers).check(max_bytes, fix=size_fix(v)) for _, v, _ in plan]
+    if len(sizes) > 1:
+        SizeEstimate(f"leosim sweep ({len(sizes)} variants together)", sum(e.n_steps for e in sizes),
+                     sum(e.n_pairs for e in sizes), sum(e.output_bytes for e in sizes),
+                     max(e.memory_bytes for e in sizes), any(e.at_least for e in sizes)).check(
+            max_bytes, fix=f"{size_fix(scn)}, or fewer --set values", available=None)
+    check_output(out_dir, overwrite)
+    return plan
+
+
+def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool = False, workers=None,
+              executor=None, seed=None, log=None, max_bytes: float | None = None) -> list[dict]:
+    """Run every variant into ``out_dir/variant-NNN`` and write ``out_dir/sweep.csv``.
+
+    Every variant is validated and its size checked before anything runs; Ctrl-C raises
+    :class:`~leosim.pipeline.output.Interrupted` saying which variant it stopped in."""
+    from leosim.pipeline.output import Interrupted, output_fault, prepare_output
+    from leosim.pipeline.run import run
+
+    _, _, path = load_scenario(scenario)
+    plan = check_sweep(scenario, sets, out_dir, overwrite=overwrite, workers=workers, max_bytes=max_bytes)
     prepare_output(out_dir, overwrite)
     rows = []
     for k, (settings, variant, variant_text) in enumerate(plan):
@@ -160,7 +222,16 @@ def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool 
         if log:
             log(f"[{k + 1}/{len(plan)}] {', '.join(f'{a}={b}' for a, b in settings.items()) or 'base'}")
         kwargs = {"executor": executor} if executor is not None else {}
-        summary = run(variant, variant_text, vdir, source=path, overwrite=True, seed=seed, workers=workers, **kwargs)
+        try:
+            summary = run(variant, variant_text, vdir, source=path, overwrite=True, seed=seed, workers=workers,
+                          max_bytes=max_bytes, **kwargs)
+        except Interrupted as exc:
+            how_far = str(exc).split("; ", 1)[0].removeprefix("interrupted ")  # "after 12 of 60 steps"
+            raise Interrupted(
+                f"interrupted in variant {k + 1} of {len(plan)} ({vdir.name}) {how_far}; {k} variant"
+                f"{'s' if k != 1 else ''} finished; {out_dir} is incomplete (no sweep.csv): run the sweep again "
+                "with --overwrite"
+            ) from None
         row = {"variant": vdir.name, **{f"set:{a}": b for a, b in settings.items()}}
         row.update({k2: v for k2, v in summary.items() if isinstance(v, (int, float, str)) or v is None})
         rows.append(row)
@@ -171,5 +242,12 @@ def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool 
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    (out_dir / "sweep.csv").write_text(buf.getvalue())
+    try:
+        (out_dir / "sweep.csv").write_text(buf.getvalue())
+    except OSError as exc:
+        fault = output_fault(exc, out_dir, f"every variant ran, but {out_dir}/sweep.csv is not written",
+                             "free space or fix permissions and run the sweep again with --overwrite")
+        if fault is None:
+            raise
+        raise fault from None
     return rows

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from leosim.core.geodesy import great_circle_m
-from leosim.core.time import TimeGrid, parse_time
+from leosim.core.time import TimeGrid, parse_duration, parse_time
+from leosim.engine.size import RUN_BYTES_PER_STEP_PAIR, SizeEstimate, estimate
 from leosim.errors import LeosimError, ScenarioError
 from leosim.ground.countries import on_land, snap_to_land
 from leosim.ground.geonames import continent_of
@@ -51,6 +52,7 @@ class Plan:
     labels: list[str]
     policy: object | None = None      # models.policy.ServicePolicy with [policy] or [jamming]
     sections: dict = field(default_factory=dict)  # section name -> what its build() returned
+    size: SizeEstimate | None = None  # what running it writes and holds (scenario_size)
 
     @property
     def endpoints(self) -> GroundSegment:
@@ -67,6 +69,60 @@ class Plan:
         or, for a coastal site the 1:50m coastline puts at sea, the nearest land of its own
         country within 10 km (see :func:`on_land`)."""
         return on_land(self.terminals)
+
+
+#: Rough bytes of what the sections keep (they matter only for long runs): admission codes
+#: and countries per step and terminal, jamming's table row per step, a latency user-step.
+ADMISSION_BYTES_PER_STEP_TERMINAL = 128
+JAMMING_BYTES_PER_STEP = 1_000
+JAMMING_OUTPUT_BYTES_PER_STEP = 150
+LATENCY_BYTES_PER_STEP_USER = 64
+LATENCY_COUNTRIES_ALL = 150  # countries in Starlink's GeoIP feed, about
+SIZE_FIX = "a coarser time.step or a shorter time.duration in the scenario"
+
+
+def _steps(duration: str | float, step: str | float) -> float:
+    """Steps of a window, as a float (no grid is built: a 1e30 s duration is 1e30 steps)."""
+    return max(float(int(parse_duration(duration) / parse_duration(step) + 1e-9)), 1.0)
+
+
+def scenario_size(scn: Scenario, n_pairs: int | None = None, n_terminals: int | None = None, *,
+                  workers: int | None = None) -> SizeEstimate:
+    """What ``leosim run`` of ``scn`` writes and holds (:mod:`leosim.engine.size`).
+
+    Without ``n_pairs`` and ``n_terminals`` they are counted from the scenario's text alone
+    (terminal files not read: a lower bound then), so a run too big to be meant is refused
+    before the constellation is even loaded; :func:`build_plan` checks again with the
+    real counts before any section allocates.
+    """
+    from leosim.engine.executors import default_workers
+
+    at_least = n_terminals is None and any(g.file is not None for g in scn.ground.terminals)
+    if n_terminals is None:
+        n_terminals = sum(g.cities or len(g.places or []) for g in scn.ground.terminals)
+    if n_pairs is None:
+        to_pop = scn.traffic.destination in ("home-pop", "nearest-pop")
+        n_pairs = (n_terminals if to_pop else 0) + len(scn.traffic.pairs)
+    n_steps = _steps(scn.time.duration, scn.time.step)
+    memory = output = 0.0
+    if scn.policy is not None or scn.jamming is not None:
+        memory += n_steps * n_terminals * ADMISSION_BYTES_PER_STEP_TERMINAL
+    if scn.jamming is not None:
+        memory += n_steps * JAMMING_BYTES_PER_STEP
+        output += n_steps * JAMMING_OUTPUT_BYTES_PER_STEP
+    if scn.latency is not None:
+        lat = scn.latency
+        n_users = lat.users * (LATENCY_COUNTRIES_ALL if lat.countries == "all" else len(lat.countries))
+        memory += _steps(lat.duration or scn.time.duration, lat.step) * n_users * LATENCY_BYTES_PER_STEP_USER
+    keep = RUN_BYTES_PER_STEP_PAIR + (16 if scn.outputs.report else 0)  # the report plots every step and pair
+    return estimate("leosim run", n_steps, n_pairs if n_pairs else 0, workers=workers or default_workers(),
+                    store=bool(n_pairs), keep_bytes_per_step_pair=keep, extra_memory=memory, extra_output=output,
+                    at_least=at_least)
+
+
+def size_fix(scn: Scenario) -> str:
+    """What to change in a scenario that is too big."""
+    return SIZE_FIX + (" (or a coarser latency.step)" if scn.latency is not None else "")
 
 
 def build_constellation(scn: Scenario, base: Path | None) -> Constellation:
@@ -157,10 +213,19 @@ def _load_policy(scn: Scenario, base: Path | None):
         raise ScenarioError(f"policy.file = {spec.file!r}: {exc}") from None
 
 
-def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
-    """Resolve every name and file of a scenario and build its sections; nothing is solved yet."""
+def build_plan(scn: Scenario, source: Path | None = None, *, max_bytes: float | None = None,
+               check_size: bool = True, workers: int | None = None) -> Plan:
+    """Resolve every name and file of a scenario and build its sections; nothing is solved yet.
+
+    A scenario whose run would write or hold more than ``max_bytes`` (default
+    :data:`~leosim.engine.size.DEFAULT_MAX_BYTES`) is refused with its size estimate
+    before anything is loaded (and again with the real pair count before any section is
+    built); ``check_size=False`` skips that (the viewer, which routes one step at a time).
+    """
     from leosim.scenario.sections import SECTIONS
 
+    if check_size:
+        scenario_size(scn, workers=workers).check(max_bytes, fix=size_fix(scn))
     c = build_constellation(scn, source)
     start = c.epoch if scn.time.start == "epoch" else parse_time(scn.time.start)
     grid = TimeGrid.from_duration(start, scn.time.duration, scn.time.step)
@@ -216,6 +281,9 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
     if not pairs and not analyses:
         raise ScenarioError("the scenario routes nothing: traffic.destination = 'none' and traffic.pairs is empty; "
                             "expected terminals to route or a [capacity], [policy], [jamming], [exposure] or [latency] section")
+    size = scenario_size(scn, len(pairs), len(terminals), workers=workers)
+    if check_size:
+        size.check(max_bytes, fix=size_fix(scn))
     network = None
     if pairs:
         ground = GroundSegment.from_sites(endpoints)
@@ -231,7 +299,7 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
               for i, j in pairs]
     regions = [continent_of(endpoints[i].country) for i, _ in pairs]
     plan = Plan(scn, source, c, grid, links, mode, terminals, gateways, pops, network, pairs_arr, kinds, regions, labels,
-                policy)
+                policy, size=size)
     for section in SECTIONS:
         spec = getattr(scn, section.key, None) if section.key else None
         if section.wanted(scn):
@@ -239,4 +307,5 @@ def build_plan(scn: Scenario, source: Path | None = None) -> Plan:
     return plan
 
 
-__all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land", "snap_to_land"]
+__all__ = ["Plan", "build_constellation", "build_ground", "build_plan", "build_terminals", "on_land", "scenario_size",
+           "size_fix", "snap_to_land"]

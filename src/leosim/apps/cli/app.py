@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from leosim import __version__
 from leosim.apps.cli import adversary, capacity, emulate, latency, network, scenarios, viewer
-from leosim.apps.cli.common import err, out
+from leosim.apps.cli.common import err, interrupt_said, out
 from leosim.errors import LeosimError
 
 app = typer.Typer(
@@ -84,14 +84,16 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except KeyboardInterrupt:
-        err.print("interrupted")
+    except KeyboardInterrupt as exc:  # Interrupted carries its one line (how far, how to resume)
+        err.print(escape(str(exc) or "interrupted"), highlight=False)
         sys.exit(130)
     except _EXITS as exc:
         sys.exit(exc.exit_code)
     except _CLICK_ERRORS as exc:  # usage errors: click's own short message, exit 2
         exc.show()
         sys.exit(exc.exit_code)
+    if code == 130 and not interrupt_said():  # Ctrl-C outside a run (typer turns it into exit 130)
+        err.print("interrupted")
     if isinstance(code, int) and code:
         sys.exit(code)
 

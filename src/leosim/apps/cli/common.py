@@ -63,6 +63,7 @@ IslFileOpt = Annotated[Path | None, typer.Option("--isl-file", help="Laser links
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Processes or Dask workers to use (default: all cores).", min=1)]
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where chunks run: serial, processes (this machine's cores), dask (a LocalCluster, or --scheduler).")]
 SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, tcp://HOST:PORT (with --executor dask).")]
+MaxSizeOpt = Annotated[str | None, typer.Option("--max-size", help="Allow a run this big (output or memory, e.g. 20GiB); default 8GiB. Memory beyond what this machine has available is refused whatever this says.", show_default=False)]
 
 #: ``path`` and ``pairs`` default to Hypatia's model (any visible satellite; the shortest
 #: path decides); scenarios default to Starlink's schedule.
@@ -85,9 +86,49 @@ def time_grid(c, start: str | None, duration: str, step: str) -> TimeGrid:
     return TimeGrid.from_duration(parse_time(start) if start else c.epoch, duration, step)
 
 
-def check_durations(duration: str, step: str) -> None:
-    """Fail on a bad duration or step before anything slow is loaded."""
-    TimeGrid.from_duration(np.datetime64("2000-01-01"), duration, step)
+def grid_ends(grid: TimeGrid) -> np.ndarray:
+    """A grid's first and last instants (datetime64[ns]), without building its times."""
+    last = np.datetime64(grid.start, "ns") + np.timedelta64(int(round((grid.n_steps - 1) * grid.step_s * 1e9)), "ns")
+    return np.array([np.datetime64(grid.start, "ns"), last], dtype="datetime64[ns]")
+
+
+def warn_epochs(c, times) -> None:
+    """Say once, on stderr, when ``times`` (a grid, or instants) are far from ``c``'s
+    element-set epochs (:meth:`~leosim.space.constellation.Constellation.epoch_warning`)."""
+    from rich.markup import escape
+
+    warning = c.epoch_warning(grid_ends(times) if isinstance(times, TimeGrid) else times)
+    if warning:
+        err.print(escape(warning), highlight=False)
+
+
+def check_durations(duration: str, step: str) -> TimeGrid:
+    """Fail on a bad duration or step before anything slow is loaded; the grid's steps
+    (from an arbitrary start: nothing is allocated) tell the run's size."""
+    return TimeGrid.from_duration(np.datetime64("2000-01-01"), duration, step)
+
+
+def max_bytes(max_size: str | None) -> float | None:
+    """Bytes of ``--max-size`` (None: the default limit of :mod:`leosim.engine.size`)."""
+    from leosim.engine.size import parse_size
+
+    return None if max_size is None else parse_size(max_size)
+
+
+_INTERRUPT_SAID = [False]
+
+
+def interrupted(line: str):
+    """Print the one line of an interrupted run and exit with status 130 (no traceback)."""
+    from rich.markup import escape
+
+    err.print(escape(line), highlight=False)
+    _INTERRUPT_SAID[0] = True
+    raise typer.Exit(130)
+
+
+def interrupt_said() -> bool:
+    return _INTERRUPT_SAID[0]
 
 
 def elevation(min_elevation: float | None, max_gsl_length: float | None) -> float:
@@ -190,8 +231,9 @@ class executor_from_options:
 
 __all__ = [
     "AttachOpt", "ConstellationOpt", "DEFAULT_CLI_ATTACH", "DEFAULT_ROUTING", "DurationOpt", "ExecutorOpt", "Fmt",
-    "FormatOpt", "IslFileOpt", "MaxGslOpt", "MaxIslOpt", "MinElOpt", "RoutingOpt", "SchedulerOpt", "StartOpt",
-    "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "check_durations", "country_option", "csv_text", "elevation", "emit", "err",
+    "FormatOpt", "IslFileOpt", "MaxGslOpt", "MaxIslOpt", "MaxSizeOpt", "MinElOpt", "interrupt_said", "interrupted",
+    "max_bytes", "RoutingOpt", "SchedulerOpt", "StartOpt",
+    "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "grid_ends", "warn_epochs", "check_durations", "country_option", "csv_text", "elevation", "emit", "err",
     "executor_from_options", "link_options", "load_constellation", "network_from_options", "out", "progress",
     "time_grid",
 ]

@@ -24,6 +24,7 @@ from leosim.apps.cli.common import (
     IslFileOpt,
     MaxGslOpt,
     MaxIslOpt,
+    MaxSizeOpt,
     MinElOpt,
     PopOpt,
     RoutingOpt,
@@ -39,11 +40,14 @@ from leosim.apps.cli.common import (
     emit,
     err,
     executor_from_options,
+    interrupted,
     load_constellation,
+    max_bytes,
     network_from_options,
     out,
     progress,
     time_grid,
+    warn_epochs,
 )
 from leosim.core.time import format_time, parse_time
 from leosim.core.visibility import DEFAULT_MIN_ELEVATION_DEG, VisibilityRule
@@ -94,6 +98,7 @@ def visible_cmd(
     c = load_constellation(constellation, tle)
     place = resolve_place(site)
     t = parse_time(at) if at else c.epoch
+    warn_epochs(c, np.array([t]))
     pos = c.positions(np.array([t]))[0]
     el, az, rng = look_angles(place.latitude_deg, place.longitude_deg, place.altitude_m, pos)
     idx = np.flatnonzero(rule.sees(el, rng))
@@ -124,6 +129,12 @@ def visible_cmd(
         out.print(tab)
 
 
+#: ``leosim path`` keeps a row per step (measured: 3.3 kB for a 7-node path, and the CSV
+#: copy) and writes about 200 bytes a step.
+PATH_ROW_BYTES = 6_000
+PATH_TEXT_BYTES = 250
+
+
 def path_cmd(
     src: Annotated[str, typer.Option("--src", help="Start: a city, 'LAT,LON', a site of --ground-stations; prefix 'internet:' for a server on the terrestrial internet.")],
     dst: Annotated[str, typer.Option("--dst", help="End, like --src (e.g. 'internet:Ashburn, Virginia').")],
@@ -143,19 +154,25 @@ def path_cmd(
     format: FormatOpt = Fmt.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV/JSON here instead of standard output.")] = None,
     workers: WorkersOpt = None,
+    max_size: MaxSizeOpt = None,
 ) -> None:
     """Round-trip time and path between two places, at every step."""
     from leosim.engine.chunks import default_workers, run_pairs
+    from leosim.engine.size import estimate
     from leosim.ground.places import resolve_endpoint
     from leosim.ground.sites import GroundSegment
 
     elevation(min_elevation, max_gsl_length)
-    check_durations(duration, step)
+    n_steps = check_durations(duration, step).n_steps
+    # every step is a row kept until the end (its path as names), then written
+    estimate("leosim path", n_steps, 1, workers=workers or default_workers(), store=False,
+             keep_bytes_per_step=PATH_ROW_BYTES, extra_output=n_steps * PATH_TEXT_BYTES).check(max_bytes(max_size))
     check_choices(routing, attach, pop)
     sites = GroundSegment.from_file(ground_stations) if ground_stations is not None else None
     a, b = resolve_endpoint(src, sites), resolve_endpoint(dst, sites)
     c = load_constellation(constellation, tle)
     grid = time_grid(c, start, duration, step)
+    warn_epochs(c, grid)
     net = network_from_options(c, GroundSegment.from_sites([a, b]), routing, attach, min_elevation, max_gsl_length, max_isl_length, isl_file,
                                pop_selection=pop)
     rows: list[dict] = []
@@ -223,7 +240,7 @@ def _print_path_table(a, b, net, grid, rows) -> None:
 
 def pairs_cmd(
     ground_stations: Annotated[str, typer.Option("--ground-stations", help="Site file (CSV or Hypatia) or preset: cities-100, cities-N-CC, starlink-gateways, starlink-pops.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output dataset: OUT.zarr or OUT.nc.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output dataset: OUT.zarr or OUT.nc (a new path, or --overwrite).")],
     start: StartOpt = None,
     duration: DurationOpt = "10min",
     step: StepOpt = "100ms",
@@ -238,31 +255,42 @@ def pairs_cmd(
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "processes",
     scheduler: SchedulerOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run into the same OUT.zarr: only missing chunks are computed.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run into the same OUT.zarr: only missing chunks are computed (an OUT.zarr that does not exist yet is started).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT.zarr or OUT.nc (never a symbolic link).")] = False,
     chunk_steps: Annotated[int | None, typer.Option("--chunk-steps", help="Steps per chunk (a task, and a zarr chunk along time).", min=1)] = None,
+    max_size: MaxSizeOpt = None,
 ) -> None:
     """RTT, path length and hops for every pair of a set of ground nodes, as an xarray dataset."""
-    from leosim.engine.chunks import default_chunk_steps, run_pairs
+    from leosim.engine.chunks import default_chunk_steps, default_workers, run_pairs
+    from leosim.engine.size import estimate
     from leosim.engine.stores import PairsStore, PairsWriter
     from leosim.ground.sites import GroundSegment
+    from leosim.pipeline.output import clear_store, output_fault, prepare_store
 
     elev = elevation(min_elevation, max_gsl_length)
-    check_durations(duration, step)
+    window = check_durations(duration, step)
     check_choices(routing, attach)
+    if output.suffix.lower() not in (".zarr", ".nc"):  # before anything at OUTPUT is touched
+        raise ParameterError(f"output {str(output)!r} has suffix {output.suffix or 'none'!r}; expected OUT.zarr or OUT.nc")
     if resume and output.suffix.lower() != ".zarr":
         raise ParameterError(f"--resume needs a zarr store (OUT.zarr); got {str(output)!r}")
     p = Path(ground_stations)
     sites = GroundSegment.from_file(p) if p.exists() or p.suffix else GroundSegment.preset(ground_stations)
     if len(sites) < 2:
         raise ParameterError(f"{ground_stations!r} has {len(sites)} ground station(s); expected at least 2 to form pairs")
+    n_pairs = len(sites) * (len(sites) - 1) // 2
+    steps = chunk_steps or default_chunk_steps(window)
+    estimate("leosim pairs", window.n_steps, n_pairs, workers=workers or default_workers(), chunk_steps=steps).check(
+        max_bytes(max_size), fix="a coarser --step, a shorter --duration or fewer --ground-stations")
+    action = prepare_store(output, overwrite=overwrite, resume=resume)  # refuses, changing nothing
     c = load_constellation(constellation, tle)
     grid = time_grid(c, start, duration, step)
+    warn_epochs(c, grid)
     net = network_from_options(c, sites, routing, attach, min_elevation, max_gsl_length, max_isl_length, isl_file)
     i, j = np.triu_indices(len(sites), k=1)
     pairs = np.stack([i, j], axis=1)
     attrs = {"constellation": c.description, "routing": net.routing.spec, "attachment": net.attachment.spec,
              "min_elevation_deg": elev, "leosim_version": __version__}
-    steps = chunk_steps or default_chunk_steps(grid)
     # what determines the numbers: a resumed run must match the interrupted one exactly
     recipe = [__version__, c.description, c.n_sats, str(grid.start), grid.step_s, grid.n_steps, steps, sites.names,
               net.routing.spec, net.attachment.spec, elev, max_gsl_length, max_isl_length,
@@ -271,28 +299,66 @@ def pairs_cmd(
     fingerprint = hashlib.sha256(json.dumps(recipe, default=str).encode()).hexdigest()
     store = writer = None
     skip: set[int] = set()
+    zarr = output.suffix.lower() == ".zarr"
+    hint = (f"finish it with: {_resume_command()}" if zarr
+            else "run the same command again with --overwrite (a netCDF file cannot be resumed)")
     runner = executor_from_options(executor, workers, scheduler)  # fails (unreachable scheduler) before anything is written
-    if output.suffix.lower() == ".zarr":
-        if resume:
-            store = PairsStore.resume(output, fingerprint)
-            skip = store.done()
-            err.print(f"resuming {output}: {len(skip)} chunks already done")
-        else:
-            if not output.parent.exists():
-                raise ParameterError(f"output directory {str(output.parent)!r} does not exist; expected an existing directory")
-            store = PairsStore.create(output, grid, sites, pairs, steps, fingerprint, attrs)
-    else:
-        writer = PairsWriter(output, grid, sites, pairs, attrs=attrs)
-    with runner as ex, progress("routing") as prog:
-        task = prog.add_task("routing", total=grid.n_steps)
-        prog.advance(task, min(len(skip) * steps, grid.n_steps))
-        run_pairs(net, grid, pairs, (lambda ch: None) if store is not None else writer.write, chunk_steps=steps,
-                  executor=ex, store=store, skip=skip, progress=lambda n: prog.advance(task, n))
-    if store is not None:
-        store.finish()
-    else:
-        writer.close()
+    done = [0]
+    with runner as ex:
+        try:
+            if action == "resume" and PairsStore.layout_cut_short(output, fingerprint):
+                err.print(f"{output} was never laid out whole (this same run was stopped while it was): starting it again")
+                action = "replace"
+            if action == "resume":
+                store = PairsStore.resume(output, fingerprint)
+                skip = store.done()
+                err.print(f"resuming {output}: {len(skip)} chunks already done")
+            else:
+                if action == "start":
+                    err.print(f"{output} does not exist yet: starting it")
+                if action == "replace":
+                    clear_store(output)
+                if zarr:
+                    store = PairsStore.create(output, grid, sites, pairs, steps, fingerprint, attrs)
+                else:
+                    writer = PairsWriter(output, grid, sites, pairs, attrs=attrs)
+            done[0] = min(len(skip) * steps, grid.n_steps)
+            with progress("routing") as prog:
+                task = prog.add_task("routing", total=grid.n_steps)
+                prog.advance(task, done[0])
+
+                def advance(n: int) -> None:
+                    done[0] += n
+                    prog.advance(task, n)
+
+                run_pairs(net, grid, pairs, (lambda ch: None) if store is not None else writer.write,
+                          chunk_steps=steps, executor=ex, store=store, skip=skip, progress=advance)
+            if store is not None:
+                store.finish()
+            else:
+                writer.close()
+        except KeyboardInterrupt:
+            if writer is not None:
+                writer.close()
+            interrupted(f"interrupted after {done[0]:,} of {grid.n_steps:,} steps; {output} is incomplete; {hint}")
+        except OSError as exc:
+            fault = output_fault(exc, output, f"stopped after {done[0]:,} of {grid.n_steps:,} steps, {output} is incomplete",
+                                 f"free space or fix permissions, then {hint}")
+            if fault is None:
+                raise
+            raise fault from None
     err.print(f"wrote {output}: {grid.n_steps} steps x {len(pairs)} pairs")
+
+
+def _resume_command() -> str:
+    """This command line, as typed, with --resume (and without --overwrite)."""
+    import shlex
+    import sys
+
+    args = [a for a in sys.argv[1:] if a != "--overwrite"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return " ".join(shlex.quote(a) for a in ["leosim", *args])
 
 
 

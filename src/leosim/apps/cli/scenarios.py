@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,13 @@ from rich.table import Table
 
 from leosim.apps.cli.common import (
     ExecutorOpt,
+    MaxSizeOpt,
     SchedulerOpt,
     WorkersOpt,
     err,
     executor_from_options,
+    interrupted,
+    max_bytes,
     out,
     progress,
 )
@@ -44,28 +48,49 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario
     sys.stdout.write(builtin_text(name))
 
 
-def validate_cmd(scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name.")]) -> None:
-    """Check a scenario file without running it: schema, names, places and files."""
+def validate_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or built-in name.")],
+    max_size: MaxSizeOpt = None,
+) -> None:
+    """Check a scenario file without running it: schema, names, places, files and size."""
+    from leosim.engine.size import DEFAULT_MAX_BYTES, format_bytes
     from leosim.scenario.load import load_scenario
     from leosim.scenario.plan import build_plan
 
     scn, _, path = load_scenario(scenario)
-    p = build_plan(scn, path)
+    limit = max_bytes(max_size)
+    p = build_plan(scn, path, max_bytes=limit)  # refuses a run too big to be meant, with its estimate
     out.print(f"[green]ok[/green]: {scn.name}: {p.constellation.n_sats:,} satellites, "
               f"{len(p.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps; "
               f"sections: {', '.join(p.sections) or 'none'}")
+    out.print(f"size: {p.size.describe()} (limit {format_bytes(limit or DEFAULT_MAX_BYTES)})", highlight=False)
+
+
+def _resume_hint(scenario: str, output: Path, seed: int | None, max_size: str | None) -> str:
+    words = ["leosim", "run", scenario, "-o", str(output), "--resume"]
+    if seed is not None:
+        words += ["--seed", str(seed)]
+    if max_size is not None:
+        words += ["--max-size", max_size]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None, workers: int | None,
-                  executor: str = "processes", scheduler: str | None = None, resume: bool = False) -> dict:
-    from leosim.pipeline.output import prepare_output
+                  executor: str = "processes", scheduler: str | None = None, resume: bool = False,
+                  max_size: str | None = None) -> dict:
+    from leosim.pipeline.output import Interrupted, check_output
     from leosim.pipeline.run import run
     from leosim.present.headline import headline_rows
     from leosim.scenario.load import load_scenario
+    from leosim.scenario.plan import scenario_size, size_fix
 
     scn, text, path = load_scenario(scenario)
+    limit = max_bytes(max_size)
+    # before any work: a run too big to be meant (from the scenario's text alone), a non-empty directory
+    scenario_size(scn if seed is None else scn.model_copy(update={"seed": seed}), workers=workers).check(
+        limit, fix=size_fix(scn))
     if not resume:
-        prepare_output(output, overwrite)  # refuse a non-empty directory before any work
+        check_output(output, overwrite)
     with executor_from_options(executor, workers, scheduler) as ex, progress("routing") as prog:
         task = prog.add_task("routing", total=None)
         next_line = [0.1]
@@ -76,8 +101,16 @@ def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None
                 err.print(f"  {done}/{total} steps")
                 next_line[0] += 0.1
 
-        summary = run(scn, text, output, source=path, overwrite=True, resume=resume, seed=seed, workers=workers,
-                      executor=ex, progress=report, log=err.print)
+        try:
+            summary = run(scn, text, output, source=path, overwrite=overwrite, resume=resume, seed=seed,
+                          workers=workers, executor=ex, progress=report, log=err.print, max_bytes=limit,
+                          resume_hint=_resume_hint(scenario, output, seed, max_size))
+        except Interrupted as exc:
+            prog.stop()
+            interrupted(str(exc))
+        except KeyboardInterrupt:  # before the run had marked its directory: nothing was written
+            prog.stop()
+            interrupted(f"interrupted while planning; nothing was written to {output}")
     tab = Table("", "", title=f"leosim {scn.name}", show_header=False)
     for k, v in headline_rows(summary):
         tab.add_row(k, v)
@@ -92,13 +125,14 @@ def run_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (new or empty).")] = Path("leosim-out"),
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the scenario's).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the outputs of an earlier run in OUTPUT.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in OUTPUT: only missing chunks are computed.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in OUTPUT: only missing chunks are computed (an OUTPUT that does not exist yet is started).")] = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "processes",
     scheduler: SchedulerOpt = None,
+    max_size: MaxSizeOpt = None,
 ) -> None:
     """Run a scenario: data, summary.json and a self-contained report.html in OUTPUT."""
-    _run_scenario(scenario, output, overwrite, seed, workers, executor, scheduler, resume)
+    _run_scenario(scenario, output, overwrite, seed, workers, executor, scheduler, resume, max_size)
 
 
 def sweep_cmd(
@@ -110,12 +144,20 @@ def sweep_cmd(
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "processes",
     scheduler: SchedulerOpt = None,
+    max_size: MaxSizeOpt = None,
 ) -> None:
     """Run a grid of scenario variants; one summary table (sweep.csv) plus each variant's results."""
-    from leosim.pipeline.sweep import run_sweep
+    from leosim.pipeline.output import Interrupted
+    from leosim.pipeline.sweep import check_sweep, run_sweep
 
+    limit = max_bytes(max_size)
+    check_sweep(scenario, sets, output, overwrite=overwrite, workers=workers, max_bytes=limit)  # before any executor starts
     with executor_from_options(executor, workers, scheduler) as ex:
-        rows = run_sweep(scenario, sets, output, overwrite=overwrite, workers=workers, executor=ex, seed=seed, log=err.print)
+        try:
+            rows = run_sweep(scenario, sets, output, overwrite=overwrite, workers=workers, executor=ex, seed=seed,
+                             log=err.print, max_bytes=limit)
+        except Interrupted as exc:
+            interrupted(str(exc))
     tab = Table("variant", *[k for k in rows[0] if k.startswith("set:")], "median RTT to PoP ms", "reachable", "run s",
                 title=f"sweep of {scenario}: {len(rows)} variants")
     for r in rows:
