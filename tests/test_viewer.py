@@ -350,6 +350,47 @@ def test_server_serves_nothing_outside_its_roots(server, results):
         assert b"not for the viewer" not in body and source not in body and b"root:" not in body, target
 
 
+def _request(srv, target: str = "/", method: str = "GET", headers: dict | None = None) -> tuple[int, bytes]:
+    """Send ``method target`` with exactly ``headers`` (Host included: none is added)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def test_server_answers_only_requests_addressed_to_it(server):
+    """DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 sends
+    Host evil.example, and another site's script sends its own Origin; both are refused
+    before any route runs. Long targets are 414 (an 8,000-character path was 500)."""
+    own = f"127.0.0.1:{server.port}"
+    assert _request(server, "/", headers={"Host": own})[0] == 200
+    assert _request(server, "/", headers={"Host": f"localhost:{server.port}"})[0] == 200
+    assert _request(server, "/api/path?src=0&dst=1&t=0", headers={"Host": own, "Origin": f"http://{own}"})[0] == 200
+    for host in ("evil.example", f"evil.example:{server.port}", "127.0.0.1", f"127.0.0.1:{server.port + 1}",
+                 f"127.0.0.1.evil.example:{server.port}", f"127.0.0.1:{server.port}@evil.example"):
+        status, body = _request(server, "/api/path?src=0&dst=1&t=0", headers={"Host": host})
+        assert status == 421 and b"rtt_ms" not in body, host
+    assert _request(server, "/", headers={})[0] in (400, 421)  # no Host at all: h11 refuses it first (400)
+    for origin in ("http://evil.example", f"http://evil.example:{server.port}", f"https://{own}", "null",
+                   f"http://{own}.evil.example"):
+        status, body = _request(server, "/api/path?src=0&dst=1&t=0", headers={"Host": own, "Origin": origin})
+        assert status == 403 and b"rtt_ms" not in body, origin
+    assert _request(server, "/api/path", method="POST", headers={"Host": own, "Content-Length": "0"})[0] == 405
+    status, body = _request(server, "/static/" + "a" * 8000, headers={"Host": own})
+    assert status == 414 and b"at most 2048" in body
+    assert _request(server, "/api/path?" + "x" * 8000, headers={"Host": own})[0] == 414
+    assert _request(server, "/" + "a" * 8000, headers={"Host": "evil.example"})[0] == 414
+    # under the limit, a name longer than the filesystem allows is 404, not 500
+    assert _request(server, "/static/" + "a" * 1500, headers={"Host": own})[0] == 404
+    assert _request(server, "/results/" + "/".join(["b" * 250] * 6), headers={"Host": own})[0] == 404
+
+
 def test_api_refuses_bad_queries(server):
     status, body = _raw_get(server, "/api/window?k=99")
     assert status == 400 and json.loads(body) == {"error": "window 99 is outside the run; expected 0 to 1"}

@@ -23,7 +23,9 @@ three questions, each as a small JSON document:
 vendored from npm by ``make assets``) and, when the viewer was opened on a results
 directory, that directory's files. It serves nothing else: every file request is
 resolved inside its root and refused otherwise (``..``, encoded or not, absolute paths,
-symbolic links out). It binds to 127.0.0.1 unless a host is given explicitly.
+symbolic links out). It binds to 127.0.0.1 unless a host is given explicitly, and answers
+only requests addressed to that address (:class:`HostGuard`: a foreign ``Host`` is 421, a
+foreign ``Origin`` 403, a path over 2,048 characters 414).
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ class ViewerData:
         from leosim.scenario.plan import build_plan as plan
 
         scn, _, path = load_scenario(name_or_path)
-        return cls(plan(scn, path), scn.name, f"scenario {path.name if path else name_or_path}")
+        # the viewer solves one step or one window at a time: a long run costs it nothing
+        return cls(plan(scn, path, check_size=False), scn.name, f"scenario {path.name if path else name_or_path}")
 
     @classmethod
     def from_results(cls, directory: str | Path) -> ViewerData:
@@ -162,7 +165,7 @@ class ViewerData:
         except (OSError, UnicodeDecodeError) as exc:
             raise ResultsDirError(f"{str(toml)!r} cannot be read: {exc}; expected the scenario `leosim run` copies there") from None
         scn = parse_scenario(text, str(toml))
-        return cls(plan(scn, toml), scn.name, f"results {d.resolve()}", d.resolve(), summary)
+        return cls(plan(scn, toml, check_size=False), scn.name, f"results {d.resolve()}", d.resolve(), summary)
 
     # -------------------------------------------------------------------- views
     @property
@@ -539,7 +542,9 @@ class ViewerData:
 
     def _compute_path(self, src: int, dst: int, k: int) -> dict:
         net, grid = self.network, self.grid
-        t = grid.times[k:k + 1]
+        # step k of grid.times, computed alone (the whole grid of a long run is not allocated)
+        t_s = np.arange(k, k + 1, dtype=np.float64) * grid.step_s
+        t = grid.start + (t_s * 1_000_000_000).round().astype("timedelta64[ns]")
         # the run's own step: positions come from the same SGP4 knots as in `leosim run`
         res = net.solve(t, np.array([[src, dst]]), want_paths=True, step_s=grid.step_s)
         rtt_ms = float(res.rtt_s[0, 0]) * 1e3
@@ -568,7 +573,7 @@ class ViewerData:
         ep = net.endpoints
         return {
             "src": src, "dst": dst, "src_name": ep.names[src], "dst_name": ep.names[dst],
-            "step": k, "t_s": float(grid.offsets_s[k]), "time_utc": format_time(grid.times[k]),
+            "step": k, "t_s": float(t_s[0]), "time_utc": format_time(t[0]),
             "rtt_ms": rtt_ms if ok else None,
             "length_km": float(res.length_m[0, 0]) / 1e3 if ok else None,
             "hops": int(res.hops[0, 0]) if ok else 0,
@@ -630,14 +635,108 @@ def safe_file(root: Path, relative: str) -> Path | None:
     parts = relative.split("/")
     if any(p in ("..", ".") for p in parts) or ":" in parts[0]:
         return None
-    root = root.resolve()
     try:
+        root = root.resolve()
         target = (root / relative).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not target.is_relative_to(root) or not target.is_file():
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+    except (OSError, RuntimeError, ValueError):  # a name too long for the filesystem, a loop of links
         return None
     return target
+
+
+#: Requests whose path (with its query) is longer than this get 414: nothing the viewer
+#: serves has a longer name, and the filesystem refuses names past a few hundred bytes.
+MAX_TARGET_CHARS = 2048
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _split_host(value: str) -> tuple[str, int | None]:
+    """``("127.0.0.1", 8000)`` from a Host header ``127.0.0.1:8000``; ``[::1]:80`` too."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif value.count(":") == 1:
+        name, port = value.split(":")
+    else:
+        name, port = value, ""
+    if port and not port.isdigit():
+        return name, -1
+    return name.rstrip("."), int(port) if port else None
+
+
+class HostGuard:
+    """ASGI middleware in front of the viewer: it answers only requests addressed to it.
+
+    - ``Host`` must name the address it listens on, with its port: ``127.0.0.1:PORT``,
+      ``localhost:PORT`` (``[::1]:PORT``), or the ``--host`` it was given; listening on
+      every address (``0.0.0.0``, ``::``), an IP address or this machine's name. A web page
+      on another site that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own
+      name as Host and gets 421, so it cannot read the viewer.
+    - ``Origin``, when a browser sends one, must be the viewer's own (``http://`` one of
+      those hosts and the port), else 403: another site's script gets nothing. Nothing the
+      viewer serves changes state (every route is GET or HEAD; any other method is 405),
+      so this is the only check a state change would need.
+    - A path (and query) over :data:`MAX_TARGET_CHARS` characters is 414.
+    """
+
+    def __init__(self, app, host: str, port: int):
+        self.app = app
+        self.port = int(port)
+        self.any_ip = host in ("0.0.0.0", "::", "")
+        names = set(_LOOPBACK_NAMES) | {host.strip("[]").lower().rstrip(".")}
+        if self.any_ip:
+            for name in (socket.gethostname(), socket.getfqdn()):
+                names.add(name.lower().rstrip("."))
+        self.names = frozenset(n for n in names if n)
+
+    def host_ok(self, value: str | None) -> bool:
+        if not value:
+            return False
+        name, port = _split_host(value)
+        if (port if port is not None else 80) != self.port:
+            return False
+        if name in self.names:
+            return True
+        if self.any_ip:
+            try:
+                ipaddress.ip_address(name)
+                return True
+            except ValueError:
+                return False
+        return False
+
+    def origin_ok(self, value: str) -> bool:
+        scheme, sep, rest = value.partition("://")
+        return scheme.lower() == "http" and bool(sep) and "/" not in rest and self.host_ok(rest)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        target = len(scope.get("raw_path") or scope.get("path", "").encode()) + len(scope.get("query_string", b""))
+        headers = {}
+        for k, v in scope.get("headers", []):
+            headers.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
+        if target > MAX_TARGET_CHARS:
+            return await _plain(send, 414, f"request target too long ({target} characters); expected at most "
+                                           f"{MAX_TARGET_CHARS}\n")
+        if not self.host_ok(headers.get("host")):
+            return await _plain(send, 421, f"this viewer answers only requests addressed to it (Host 127.0.0.1:{self.port}, "
+                                           f"localhost:{self.port} or the address it was started on)\n")
+        if "origin" in headers and not self.origin_ok(headers["origin"]):
+            return await _plain(send, 403, "requests from other sites are refused (Origin is not this viewer)\n")
+        if scope.get("method", "GET") not in ("GET", "HEAD"):
+            return await _plain(send, 405, "the viewer only answers GET and HEAD\n", [(b"allow", b"GET, HEAD")])
+        return await self.app(scope, receive, send)
+
+
+async def _plain(send, status: int, text: str, extra: list | None = None) -> None:
+    body = text.encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               *[(k.lower().encode(), v.encode()) for k, v in _SECURITY_HEADERS.items()], *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 _SECURITY_HEADERS = {
@@ -784,7 +883,8 @@ class ViewerServer:
         self.host = host
         self._sock = sock if sock is not None else _bind(host, port)
         self.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(create_app(data), log_level="warning", access_log=False, lifespan="off")
+        app = HostGuard(create_app(data), host, self.port)  # answers only requests addressed to it
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -842,6 +942,6 @@ def open_browser(url: str) -> str | None:
 
 
 __all__ = [
-    "KNOT_S", "WINDOW_S", "PortInUseError", "RequestError", "ResultsDirError", "ViewerAssetsError", "ViewerData",
+    "KNOT_S", "MAX_TARGET_CHARS", "WINDOW_S", "HostGuard", "PortInUseError", "RequestError", "ResultsDirError", "ViewerAssetsError", "ViewerData",
     "ViewerError", "ViewerServer", "assets_ready", "create_app", "node_site", "open_browser", "safe_file",
 ]
