@@ -354,6 +354,10 @@ def test_run_output_that_is_a_file(tmp_path):
         (["routing.attach=free", "routing.attach=scheduled"],
          "--set 'routing.attach' and --set 'routing.attach' overlap"),
         (["routing.attach.x=1"], "--set key 'routing.attach.x': 'x' does not exist in the scenario schema here"),
+        ([f"time.duration={'9' * 4400}"], "(4,400 characters)' is an integer of more than 4,300 digits"),
+        ([f"routing.attach={'[' * 1200}{']' * 1200}"], "(2,400 characters)' is nested too deeply"),
+        (["routing.attach=free,scheduled", "routing.min_elevation_deg=" + ",".join(str(20 + i % 50) for i in range(600))],
+         "--set makes 1,200 variants (2 (routing.attach) x 600 (routing.min_elevation_deg)); expected at most 1,000"),
     ],
 )
 def test_sweep_keys_that_collide_are_one_line(tmp_path, sets, message):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import re
 import tomllib
 import typing
@@ -23,6 +24,8 @@ from leosim.errors import ScenarioError
 from leosim.scenario.load import load_scenario, parse_scenario
 from leosim.scenario.schema import Scenario
 
+#: A sweep of more variants than this is refused (a typo such as 1..5000 is not meant).
+MAX_VARIANTS = 1000
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
@@ -71,6 +74,10 @@ def parse_values(text: str) -> list:
             values.append(tomllib.loads(f"v = {raw}")["v"])
         except tomllib.TOMLDecodeError:
             values.append(raw)
+        except (ValueError, RecursionError) as exc:  # past Python's 4,300-digit int limit; brackets nested too deep
+            shown = raw if len(raw) <= 40 else f"{raw[:40]}... ({len(raw):,} characters)"
+            why = "nested too deeply" if isinstance(exc, RecursionError) else "an integer of more than 4,300 digits"
+            raise ScenarioError(f"--set value {shown!r} is {why}; expected a number, a word or a short TOML list") from None
     if not values:
         raise ScenarioError(f"--set has no values after '=': {text!r}; expected e.g. planes=60,72,84")
     return values
@@ -172,6 +179,10 @@ def variants(text: str, source: str, sets: list[str]) -> list[tuple[dict[str, ob
         check_key(path, key)
         axes.append((key, path, parse_values(vals)))
     _check_overlaps(axes)
+    n = math.prod(len(vs) for _, _, vs in axes)
+    if n > MAX_VARIANTS:
+        counts = " x ".join(f"{len(vs):,} ({k})" for k, _, vs in axes)
+        raise ScenarioError(f"--set makes {n:,} variants ({counts}); expected at most {MAX_VARIANTS:,} (fewer --set values)")
     out = []
     for combo in itertools.product(*[[(k, p, v) for v in vs] for k, p, vs in axes]):
         data = deepcopy(base)
