@@ -122,7 +122,7 @@ def _check_sensors(sensors) -> str | None:
             numbers.append(s.revisit_s)
         if not all(isinstance(v, int | float) and math.isfinite(v) for v in numbers):
             return f"sensor number not finite: {s.name!r}"
-        if s.beamwidth_deg is not None and _bad_number(s.beamwidth_deg, 1e-9, 180):
+        if s.beamwidth_deg is not None and _bad_number(s.beamwidth_deg, 0.01, 180):
             return f"sensor beamwidth out of range: {s.name!r} beamwidth_deg {s.beamwidth_deg!r}"
         for p in s.path or ():
             if (not all(math.isfinite(x) for x in p) or _bad_number(p[1], -90, 90) or _bad_number(p[2], -180, 360)
@@ -912,11 +912,15 @@ def main(argv: list[str] | None = None) -> int:
         if sys.stderr.isatty() and progress["n"] % 500 == 0:
             print(f"\r{progress['n']:,} inputs, {time.monotonic() - t0:,.0f} s", end="", file=sys.stderr)
 
+    interrupted = False
     try:
-        run_all(jobs(), workers, args.limit, on_result)
+        try:
+            run_all(jobs(), workers, args.limit, on_result)
+        except KeyboardInterrupt:  # Ctrl-C or kill -INT: report what has run so far
+            interrupted = True
         if sys.stderr.isatty():
             print("\r", end="", file=sys.stderr)
-        if not args.no_shrink:
+        if not args.no_shrink and not interrupted:
             for n in names:
                 for cause, entry in tallies[n].causes.items():
                     if entry[1] != "hang":
@@ -928,6 +932,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - t0
     cols = ("target", "inputs", "accepted", "leosim errors", "invalid", "crashes", "hangs")
     n_inputs = sum(t.inputs for t in tallies.values())
+    if interrupted:
+        print("leosim fuzz: INTERRUPTED; the counts below are the inputs that ran (reproducers not shrunk)")
     print(f"leosim fuzz: {args.per_parser:,} inputs per target, seed {args.seed}, hang over {args.limit:g} s, "
           f"{len(workers)} worker(s), {elapsed:,.0f} s ({1e3 * elapsed / max(n_inputs, 1):.1f} ms per input)")
     print(f"{cols[0]:18} " + " ".join(f"{c:>13}" for c in cols[1:]))
@@ -945,8 +951,9 @@ def main(argv: list[str] | None = None) -> int:
             n_causes += 1
             print(f"\n[{n}] {outcome}: {cause} ({count:,} inputs)\n  message:    {message[:200]}\n  reproducer: {show(text)}")
     bad = total.crash + total.hang + total.invalid
-    print(f"\n{n_causes} distinct cause(s); " + ("FAIL" if bad else "no crash, hang or invalid input accepted"))
-    return 1 if bad else 0
+    verdict = "FAIL" if bad else "INTERRUPTED (incomplete)" if interrupted else "no crash, hang or invalid input accepted"
+    print(f"\n{n_causes} distinct cause(s); {verdict}")
+    return 1 if bad or interrupted else 0
 
 
 if __name__ == "__main__":

@@ -278,7 +278,8 @@ SENSOR_TOML = '[[sensor]]\nname = "a"\nlatitude_deg = 35.7\nlongitude_deg = 51.4
         ("s.toml", SENSOR_TOML + "path = [[0, 35.7, 51.4, 10], [0, 35.7, 51.4, 10]]\n", "path times must increase"),
         ("s.toml", SENSOR_TOML + "path = [[0, 35.7, 51.4, 10], [60, 35.7, 51.4, 1e6]]\n", "height_m 1e+06; expected at most"),
         ("s.toml", SENSOR_TOML + "beamwidth_deg = nan\n", "beamwidth_deg nan is not a finite number"),
-        ("s.toml", SENSOR_TOML + "beamwidth_deg = -5\n", "beamwidth_deg -5.0; expected a 3 dB beamwidth above 0 and up to 180"),
+        ("s.toml", SENSOR_TOML + "beamwidth_deg = -5\n", "beamwidth_deg -5.0; expected a 3 dB beamwidth from 0.01 to 180"),
+        ("s.toml", SENSOR_TOML + "beamwidth_deg = 1e-10\n", "beamwidth_deg 1e-10; expected a 3 dB beamwidth from 0.01"),
         ("s.toml", SENSOR_TOML + "beamwidth_deg = 270\n", "beamwidth_deg 270.0; expected a 3 dB beamwidth"),
         ("s.toml", SENSOR_TOML + "kind = 3\n", "kind 3 is not a text"),
         ("s.toml", SENSOR_TOML + "gain_dbi = 1e300\n", "gain_dbi 1e+300 is out of range"),
@@ -300,9 +301,9 @@ def test_sensor_files_refuse_impossible_values_at_their_place(tmp_path, name, te
     assert str(exc.value).startswith(str(f)) and needle in str(exc.value)
 
 
-def test_beamwidth_up_to_a_hemisphere_is_kept():
+def test_beamwidth_from_a_150_m_dish_to_a_hemisphere_is_kept():
     assert Sensor("a", 35.7, 51.4, beamwidth_deg=180).theta3_deg == 180.0
-    assert Sensor("a", 35.7, 51.4, beamwidth_deg=0.5).theta3_deg == 0.5
+    assert Sensor("a", 35.7, 51.4, beamwidth_deg=0.01).theta3_deg == 0.01
 
 
 @pytest.mark.parametrize(

@@ -328,7 +328,7 @@ def _sensors(records):
 def _check_sensors(sensors):
     for s in sensors or ():
         assert -90 <= s.latitude_deg <= 90 and 0 <= s.height_m <= 20_000
-        assert s.beamwidth_deg is None or 0 < s.beamwidth_deg <= 180
+        assert s.beamwidth_deg is None or 0.01 <= s.beamwidth_deg <= 180
         for t, lat, lon, h in s.path or ():
             assert math.isfinite(t) and -90 <= lat <= 90 and -180 <= lon <= 360 and 0 <= h <= 20_000
 

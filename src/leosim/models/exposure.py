@@ -109,6 +109,10 @@ SENSOR_KINDS = ("ground", "mast", "drone", "aircraft")
 #: of the main lobe that the monopulse bearing estimate divides (Skolnik); a main lobe
 #: wider than the forward hemisphere has no direction to measure a bearing against.
 BEAMWIDTH_MAX_DEG = 180.0
+#: The narrowest, deg: theta ~ 70 lambda / D makes 0.01 deg at 14 GHz a dish of about
+#: 150 m, five times narrower than the 70 dBi gain limit implies (0.05 deg); 1e-10 deg
+#: is a typo, and it would make every bearing exact.
+BEAMWIDTH_MIN_DEG = 0.01
 #: Values a sensor may have, (lowest, highest) with ``None`` for an open end that must be
 #: exceeded (> 0). Outside these a number is a typo or a unit mistake, not a receiver:
 #: 20 km is an aircraft (the layouts' and jammers' ceiling too), 70 dBi a 10 m dish at
@@ -122,7 +126,7 @@ SENSOR_RANGES: dict[str, tuple[float | None, float]] = {
     "revisit_s": (None, 30 * 86400.0),
     "bearing_floor_deg": (0.0, 180.0),
     "timing_floor_s": (0.0, 1.0),
-    "beamwidth_deg": (None, BEAMWIDTH_MAX_DEG),
+    "beamwidth_deg": (BEAMWIDTH_MIN_DEG, BEAMWIDTH_MAX_DEG),
 }
 #: Path waypoint times, seconds either side of the run's start (about 30 years).
 WAYPOINT_TIME_MAX_S = 1e9
@@ -445,9 +449,9 @@ class Sensor:
             )
         if self.bearing_floor_deg < 0 or self.timing_floor_s < 0:
             raise SensorError(f"{where}: error floors must be >= 0")
-        if self.beamwidth_deg is not None and not 0 < self.beamwidth_deg <= BEAMWIDTH_MAX_DEG:
-            raise SensorError(f"{where}: beamwidth_deg {self.beamwidth_deg!r}; expected a 3 dB beamwidth above 0 and up "
-                              f"to {BEAMWIDTH_MAX_DEG:g} deg")
+        if self.beamwidth_deg is not None and not BEAMWIDTH_MIN_DEG <= self.beamwidth_deg <= BEAMWIDTH_MAX_DEG:
+            raise SensorError(f"{where}: beamwidth_deg {self.beamwidth_deg!r}; expected a 3 dB beamwidth from "
+                              f"{BEAMWIDTH_MIN_DEG:g} to {BEAMWIDTH_MAX_DEG:g} deg")
         for key, (lo, hi) in SENSOR_RANGES.items():
             v = getattr(self, key)
             if v is not None and not ((v > 0 if lo is None else v >= lo) and v <= hi):
