@@ -142,6 +142,25 @@ def test_ten_years_of_path_or_pairs_is_refused(tmp_path, command):
     assert not out.exists()
 
 
+def test_ten_years_of_latency_or_czml_is_refused(tmp_path):
+    """The commands that build their scenario from options name themselves and their
+    options; a CZML export is counted in samples x satellites (it reached 17.5 GB and an
+    ArrayMemoryError traceback after 50 s)."""
+    p, peak = peak_rss_mb(["latency", "--country", "UA", "--duration", "3650d", "--step", "1s"])
+    msg = one_line_error(p)
+    assert msg.startswith("error: leosim latency would need 315,360,000 steps x 0 pairs: about 0 B of output")
+    assert msg.endswith("expected a coarser --step or a shorter --duration") and peak < 1500
+    f = scenario(tmp_path, "1min", "5s")
+    czml = tmp_path / "x.czml"
+    p, peak = peak_rss_mb(["export", "--scenario", f, "--czml", czml, "--duration", "3650d", "--step", "1s"])
+    msg = one_line_error(p)
+    assert msg.startswith("error: leosim export --czml would ") and "315,360,002 samples x 192 satellites" in msg
+    assert peak < 1500 and not czml.exists()
+    msg = one_line_error(leosim("export", "--scenario", f, "--czml", czml, "--duration", "10d", "--max-size", "1MiB", ok=False))
+    assert "14,402 samples x 192 satellites" in msg and "over the 1.0 MiB limit" in msg and "--max-size 1GiB to allow it" in msg
+    assert not czml.exists()
+
+
 # ----------------------------------------------------------------------- Ctrl-C
 def _interrupt_mid_routing(args, total: int) -> subprocess.CompletedProcess:
     """Start ``leosim *args``, wait for its first progress line, then press Ctrl-C (SIGINT

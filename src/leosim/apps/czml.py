@@ -46,19 +46,42 @@ def _solid(rgba: list[int]) -> dict:
     return {"solidColor": {"color": {"rgba": rgba}}}
 
 
+#: Measured on a 192-satellite shell over 2 days (2,881 and 17,281 samples): the packets
+#: hold about 230 bytes per satellite and sample while they are built (positions, integer
+#: copies and the Python lists of samples), and the CZML text takes about 36.
+MEMORY_BYTES_PER_SAT_SAMPLE = 240
+TEXT_BYTES_PER_SAT_SAMPLE = 36
+
+
+def czml_size(n_samples: float, n_sats: int):
+    """What exporting ``n_samples`` instants of ``n_sats`` satellites writes and holds
+    (:class:`~leosim.engine.size.SizeEstimate`)."""
+    from leosim.engine.size import SizeEstimate, format_count
+
+    cells = float(n_samples) * n_sats
+    return SizeEstimate("leosim export --czml", float(n_samples), 0, cells * TEXT_BYTES_PER_SAT_SAMPLE,
+                        cells * MEMORY_BYTES_PER_SAT_SAMPLE + 16.0 * n_samples,
+                        counted=f"{format_count(n_samples)} samples x {n_sats:,} satellites")
+
+
 def czml_packets(
     data: ViewerData,
     *,
     duration_s: float | str | None = None,
     step_s: float | str = 60.0,
     laser_links: bool = False,
+    max_bytes: float | None = None,
 ) -> list[dict]:
-    """The CZML packets of ``data`` over ``duration_s`` (default: the whole run) from its start."""
+    """The CZML packets of ``data`` over ``duration_s`` (default: the whole run) from its start.
+
+    An export over ``max_bytes`` (default 8 GiB, :mod:`leosim.engine.size`) of text or of
+    memory is refused with its estimate before anything is sampled."""
     grid, c, net = data.grid, data.constellation, data.network
     duration = grid.duration_s if duration_s is None else parse_duration(duration_s, what="duration")
     step = parse_duration(step_s, what="step")
     if step > duration:
         raise ParameterError(f"step {step:g} s is longer than the duration {duration:g} s; expected a shorter step")
+    czml_size(np.floor(duration / step + 1e-9) + 2, c.n_sats).check(max_bytes)
     offsets = np.arange(0.0, duration + 1e-9, step)
     if offsets[-1] < duration - 1e-9:
         offsets = np.append(offsets, duration)  # the last sample at the very end

@@ -129,12 +129,14 @@ class SizeEstimate:
     memory_bytes: float
     at_least: bool = False  # the pairs are a lower bound (terminals read from a file are not counted yet)
     parts: dict[str, float] = field(default_factory=dict, compare=False)  # memory by what holds it
+    counted: str = ""       # what is counted, when it is not steps x pairs ("2,881 samples x 192 satellites")
 
     def describe(self) -> str:
         """``315,360,000 steps x 4 pairs: about 13.5 GiB of output (uncompressed) and 9.4 GiB of memory``."""
         pairs = f"{'at least ' if self.at_least else ''}{format_count(self.n_pairs)} pair{'s' if self.n_pairs != 1 else ''}"
-        return (f"{format_count(self.n_steps)} step{'s' if self.n_steps != 1 else ''} x {pairs}: about "
-                f"{format_bytes(self.output_bytes)} of output (uncompressed) and {format_bytes(self.memory_bytes)} of memory")
+        counted = self.counted or f"{format_count(self.n_steps)} step{'s' if self.n_steps != 1 else ''} x {pairs}"
+        return (f"{counted}: about {format_bytes(self.output_bytes)} of output (uncompressed) and "
+                f"{format_bytes(self.memory_bytes)} of memory")
 
     def check(self, max_bytes: float | None = None, *, fix: str = "a coarser --step or a shorter --duration",
               available: float | None = -1.0) -> SizeEstimate:

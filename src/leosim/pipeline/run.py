@@ -66,11 +66,12 @@ def base_summary(p: Plan) -> dict:
 
 
 def analyse(scn: Scenario, source: Path | None = None, *, log=None, workers: int | None = None,
-            executor=None) -> tuple[Plan, dict[str, SectionResult]]:
+            executor=None, command: str = "this command", fix: str | None = None) -> tuple[Plan, dict[str, SectionResult]]:
     """Plan a scenario and run its sections without routing every step: what ``leosim
     capacity``, ``policy check``, ``jam``, ``exposure`` and ``latency`` do (their scenarios
-    are built in memory from the options)."""
-    p = build_plan(scn, source)
+    are built in memory from the options). ``command`` and ``fix``: what a refusal of a
+    run too big to be meant names (:func:`~leosim.scenario.plan.build_plan`)."""
+    p = build_plan(scn, source, workers=workers, command=command, fix=fix)
     _warn_epochs(p, log)
     upstream = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
     run_sections([s for s in AFTER_ROUTING if s.name != "traffic"], p, upstream,

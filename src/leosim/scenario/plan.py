@@ -87,7 +87,7 @@ def _steps(duration: str | float, step: str | float) -> float:
 
 
 def scenario_size(scn: Scenario, n_pairs: int | None = None, n_terminals: int | None = None, *,
-                  workers: int | None = None) -> SizeEstimate:
+                  workers: int | None = None, command: str = "leosim run") -> SizeEstimate:
     """What ``leosim run`` of ``scn`` writes and holds (:mod:`leosim.engine.size`).
 
     Without ``n_pairs`` and ``n_terminals`` they are counted from the scenario's text alone
@@ -115,7 +115,7 @@ def scenario_size(scn: Scenario, n_pairs: int | None = None, n_terminals: int | 
         n_users = lat.users * (LATENCY_COUNTRIES_ALL if lat.countries == "all" else len(lat.countries))
         memory += _steps(lat.duration or scn.time.duration, lat.step) * n_users * LATENCY_BYTES_PER_STEP_USER
     keep = RUN_BYTES_PER_STEP_PAIR + (16 if scn.outputs.report else 0)  # the report plots every step and pair
-    return estimate("leosim run", n_steps, n_pairs if n_pairs else 0, workers=workers or default_workers(),
+    return estimate(command, n_steps, n_pairs if n_pairs else 0, workers=workers or default_workers(),
                     store=bool(n_pairs), keep_bytes_per_step_pair=keep, extra_memory=memory, extra_output=output,
                     at_least=at_least)
 
@@ -214,18 +214,21 @@ def _load_policy(scn: Scenario, base: Path | None):
 
 
 def build_plan(scn: Scenario, source: Path | None = None, *, max_bytes: float | None = None,
-               check_size: bool = True, workers: int | None = None) -> Plan:
+               check_size: bool = True, workers: int | None = None, command: str = "leosim run",
+               fix: str | None = None) -> Plan:
     """Resolve every name and file of a scenario and build its sections; nothing is solved yet.
 
     A scenario whose run would write or hold more than ``max_bytes`` (default
     :data:`~leosim.engine.size.DEFAULT_MAX_BYTES`) is refused with its size estimate
     before anything is loaded (and again with the real pair count before any section is
     built); ``check_size=False`` skips that (the viewer, which routes one step at a time).
+    ``command`` and ``fix`` name the command in that refusal and what to change
+    (default: the scenario's ``time.step`` and ``time.duration``).
     """
     from leosim.scenario.sections import SECTIONS
 
     if check_size:
-        scenario_size(scn, workers=workers).check(max_bytes, fix=size_fix(scn))
+        scenario_size(scn, workers=workers, command=command).check(max_bytes, fix=fix or size_fix(scn))
     c = build_constellation(scn, source)
     start = c.epoch if scn.time.start == "epoch" else parse_time(scn.time.start)
     grid = TimeGrid.from_duration(start, scn.time.duration, scn.time.step)
@@ -281,9 +284,9 @@ def build_plan(scn: Scenario, source: Path | None = None, *, max_bytes: float | 
     if not pairs and not analyses:
         raise ScenarioError("the scenario routes nothing: traffic.destination = 'none' and traffic.pairs is empty; "
                             "expected terminals to route or a [capacity], [policy], [jamming], [exposure] or [latency] section")
-    size = scenario_size(scn, len(pairs), len(terminals), workers=workers)
+    size = scenario_size(scn, len(pairs), len(terminals), workers=workers, command=command)
     if check_size:
-        size.check(max_bytes, fix=size_fix(scn))
+        size.check(max_bytes, fix=fix or size_fix(scn))
     network = None
     if pairs:
         ground = GroundSegment.from_sites(endpoints)

@@ -124,7 +124,7 @@ def capacity(
         "traffic": {"destination": "none"},
         "capacity": {k: v for k, v in cap.items() if v is not None},
     }
-    p, results, summary = run_in_memory(data, log=lambda s: err.print(s, highlight=False))
+    p, results, summary = run_in_memory(data, log=lambda s: err.print(s, highlight=False), command="leosim capacity")
     res = results["capacity"]
     c = summary["capacity"]
     try:

@@ -64,7 +64,8 @@ def latency(
         "traffic": {"destination": "none"},
         "latency": {"countries": codes, "users": users, "seed": seed, "step": step, "map": False},
     }
-    _, results, _ = run_in_memory(data, log=lambda t: err.print(t, highlight=False), workers=workers)
+    _, results, _ = run_in_memory(data, log=lambda t: err.print(t, highlight=False), workers=workers,
+                                  command="leosim latency")
     rows = results["latency"].tables["latency"]
     cols = columns("latency")
     if map_png is not None:

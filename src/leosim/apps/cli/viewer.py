@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from leosim.apps.cli.common import MaxSizeOpt
 from leosim.errors import ParameterError
 
 out = Console(soft_wrap=True, highlight=False)
@@ -94,8 +95,10 @@ def export(
     duration: Annotated[str | None, typer.Option("--duration", help="How much of the run from its start: 10min, 1h (default: all of it).", show_default=False)] = None,
     step: Annotated[str, typer.Option("--step", help="Sample step of positions and paths; Cesium interpolates between samples.")] = "60s",
     laser_links: Annotated[bool, typer.Option("--laser-links", help="Also every laser link as a polyline (thousands of entities).")] = False,
+    max_size: MaxSizeOpt = None,
 ) -> None:
     """Export a results directory or a scenario for other tools: CZML (--czml OUT.czml)."""
+    from leosim.apps.cli.common import max_bytes
     from leosim.apps.czml import czml_packets, describe, write_czml
 
     if czml is None:
@@ -103,7 +106,7 @@ def export(
     if czml.suffix.lower() != ".czml":
         raise ParameterError(f"--czml {str(czml)!r} has suffix {czml.suffix or 'none'!r}; expected OUT.czml")
     data = _data(results_dir, scenario)
-    packets = czml_packets(data, duration_s=duration, step_s=step, laser_links=laser_links)
+    packets = czml_packets(data, duration_s=duration, step_s=step, laser_links=laser_links, max_bytes=max_bytes(max_size))
     size = write_czml(czml, packets)
     err.print(f"wrote {czml} ({size / 1e6:.1f} MB): {describe(packets)}")
 
