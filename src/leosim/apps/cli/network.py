@@ -265,7 +265,7 @@ def pairs_cmd(
     from leosim.engine.size import estimate
     from leosim.engine.stores import PairsStore, PairsWriter
     from leosim.ground.sites import GroundSegment
-    from leosim.pipeline.output import clear_store, output_fault, prepare_store
+    from leosim.pipeline.output import OutputError, clear_store, output_fault, prepare_store
 
     elev = elevation(min_elevation, max_gsl_length)
     window = check_durations(duration, step)
@@ -342,6 +342,9 @@ def pairs_cmd(
                 writer.close()
             interrupted(f"interrupted after {done[0]:,} of {grid.n_steps:,} steps; {output} is incomplete; {hint}")
         except OSError as exc:
+            if not output.exists() and not output.is_symlink():  # it could not even be created
+                raise OutputError(f"cannot create {str(output)!r}: {exc.strerror or exc}; nothing was written; "
+                                  "expected a path this user can write") from None
             fault = output_fault(exc, output, f"stopped after {done[0]:,} of {grid.n_steps:,} steps, {output} is incomplete",
                                  f"free space or fix permissions, then {hint}")
             if fault is None:
