@@ -271,6 +271,16 @@ def _stalls(watchers: list[subprocess.Popen]) -> list[tuple[float, float]]:
     return out
 
 
+def _union_s(gaps: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """Seconds of [lo, hi] covered by at least one of the gaps."""
+    total, end = 0.0, lo
+    for a, b in sorted((max(a, lo), min(b, hi)) for a, b in gaps):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
 def ping_errors_ms(s: EmulationSchedule, tag: str = "t4", count: int = 56) -> tuple[np.ndarray, set, dict, np.ndarray]:
     """Measured minus target RTT (ms) of iputils ping replies through the userspace delay line.
 
@@ -345,8 +355,17 @@ def test_iperf3_tcp_throughput_respects_the_rate_limit(clean):
     with EmulatedLink(s, rate_bps=20e6, tag="t5") as link:
         link.popen(["iperf3", "-s", "-1"], side="server", stdout=subprocess.DEVNULL)
         time.sleep(0.3)
+        watchers = _watch_stalls(4.0)
+        t_start = time.monotonic()
         p = link.popen(["iperf3", "-c", link.server_ip, "-t", "3", "-J"], stdout=subprocess.PIPE, text=True)
         out, _ = p.communicate(timeout=20)
+        t_end = time.monotonic()
     r = json.loads(out)
     bps = r["end"]["sum_received"]["bits_per_second"]
-    assert 18e6 <= bps <= 22e6, f"{bps / 1e6:.2f} Mbit/s through a 20 Mbit/s limit"
+    # Never above the limit. Below it by at most 10 %, plus the share of the transfer during
+    # which a CPU was seen stalled (the delay line forwards nothing while its CPU does not
+    # run: a run with helpers busy on both cores got 17.5 Mbit/s).
+    stalled = _union_s(_stalls(watchers), t_start, t_end) / (t_end - t_start)
+    msg = f"{bps / 1e6:.2f} Mbit/s through a 20 Mbit/s limit; CPUs stalled {stalled:.1%} of the transfer"
+    assert bps <= 22e6, msg
+    assert bps >= 18e6 * (1.0 - stalled), msg
