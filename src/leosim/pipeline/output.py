@@ -101,10 +101,12 @@ def mark_incomplete(out_dir: Path, text: str = "This run has not finished: the f
 _DEVICE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
 
 
-def output_fault(exc: OSError, out: Path, incomplete: str, resume: str) -> OutputError | None:
-    """The one-line error for ``exc`` raised while writing ``out``, or None when it is
-    not about the output (a file read elsewhere): ``incomplete`` says what is left,
-    ``resume`` how to finish it."""
+def output_fault(exc: OSError, out: Path, incomplete: str, resume: str) -> OutputError:
+    """The one-line error for ``exc`` raised while a run writes ``out``: ``incomplete``
+    says what is left, ``resume`` how to finish it. A failure about a file elsewhere (not
+    a device error such as a full disk) is named as such, not as a write of the output."""
+    if isinstance(exc, OutputError):  # already said
+        return exc
     out = Path(out)
     name = exc.filename
     inside = False
@@ -113,9 +115,10 @@ def output_fault(exc: OSError, out: Path, incomplete: str, resume: str) -> Outpu
             inside = Path(name).resolve().is_relative_to(out.resolve())
         except (OSError, ValueError, TypeError):
             inside = False
-    if not inside and exc.errno not in _DEVICE_ERRNOS and not isinstance(exc, PermissionError):
-        return None
-    what = f"cannot write {str(name)!r}" if name is not None else f"cannot write into {str(out)!r}"
+    if inside or name is None or exc.errno in _DEVICE_ERRNOS:
+        what = f"cannot write {str(name)!r}" if name is not None else f"cannot write into {str(out)!r}"
+    else:
+        what = f"{str(name)!r} failed"
     return OutputError(f"{what}: {exc.strerror or exc}; {incomplete}; {resume}")
 
 

@@ -281,8 +281,6 @@ def run(
     except OSError as exc:
         fault = output_fault(exc, out_dir, f"stopped {_how_far(state)}, {out_dir} is incomplete (its {MARKER} marker stays)",
                              f"free space or fix permissions, then {finish}")
-        if fault is None:
-            raise
         raise fault from None
     marker.unlink()
     return summary

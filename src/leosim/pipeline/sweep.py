@@ -258,7 +258,5 @@ def run_sweep(scenario: str, sets: list[str], out_dir: Path, *, overwrite: bool 
     except OSError as exc:
         fault = output_fault(exc, out_dir, f"every variant ran, but {out_dir}/sweep.csv is not written",
                              "free space or fix permissions and run the sweep again with --overwrite")
-        if fault is None:
-            raise
         raise fault from None
     return rows

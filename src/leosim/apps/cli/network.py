@@ -347,8 +347,6 @@ def pairs_cmd(
                                   "expected a path this user can write") from None
             fault = output_fault(exc, output, f"stopped after {done[0]:,} of {grid.n_steps:,} steps, {output} is incomplete",
                                  f"free space or fix permissions, then {hint}")
-            if fault is None:
-                raise
             raise fault from None
     err.print(f"wrote {output}: {grid.n_steps} steps x {len(pairs)} pairs")
 
