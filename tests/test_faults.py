@@ -183,10 +183,15 @@ def _interrupt_mid_routing(args, total: int) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(args, p.returncode, out, seen + err)
 
 
-def test_ctrl_c_says_how_far_it_got_and_resume_finishes(tmp_path):
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_ctrl_c_says_how_far_it_got_and_resume_finishes(tmp_path, executor):
+    """Forked workers and Dask's spawned workers never take the Ctrl-C (they printed
+    their own tracebacks); the driver says how far it got, once."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
     f = scenario(tmp_path, "30min", "1s")
     out = tmp_path / "o"
-    p = _interrupt_mid_routing(["run", f, "-o", out, "--workers", "2"], 1800)
+    p = _interrupt_mid_routing(["run", f, "-o", out, "--workers", "2", "--executor", executor], 1800)
     assert p.returncode == 130, p.stderr
     assert "Traceback" not in p.stderr + p.stdout and "KeyboardInterrupt" not in p.stderr
     said = [line for line in p.stderr.splitlines() if "interrupted" in line.lower()]

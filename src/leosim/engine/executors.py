@@ -24,6 +24,7 @@ import multiprocessing as mp
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from leosim.errors import ExecutorError, ParameterError, require
@@ -87,20 +88,46 @@ def _ignore_interrupts() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _pool(n: int):
-    """A fork pool of ``n`` workers that never take Ctrl-C: SIGINT is blocked here while
-    they are forked (a Ctrl-C meanwhile waits, and reaches only this process once the
-    pool is up)."""
+@contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread meanwhile: processes started here inherit the block
+    (across exec too) and never take a Ctrl-C, which stays pending for this process and
+    arrives once the block is lifted."""
     import signal
 
-    ctx = mp.get_context("fork")
     if not hasattr(signal, "pthread_sigmask"):
-        return ctx.Pool(processes=n, initializer=_ignore_interrupts)
+        yield
+        return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return ctx.Pool(processes=n, initializer=_ignore_interrupts)
+        yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored by this process meanwhile, so that processes it spawns (exec keeps an
+    ignored signal ignored, and Python then installs no KeyboardInterrupt) never take a
+    Ctrl-C; a Ctrl-C meanwhile is lost (Dask's workers take a few seconds to start)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _pool(n: int):
+    """A fork pool of ``n`` workers that never take Ctrl-C: they are forked with SIGINT
+    blocked and ignore it (:func:`_ignore_interrupts`); only this process gets it."""
+    with _sigint_blocked():
+        return mp.get_context("fork").Pool(processes=n, initializer=_ignore_interrupts)
 
 
 class Processes(Serial):
@@ -157,9 +184,10 @@ class Dask(Serial):
                 self.client = distributed.Client(address, timeout=f"{timeout_s}s")
             else:
                 n = workers or default_workers()
-                self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-                )
+                with _sigint_ignored():  # its workers inherit it (they are spawned): Ctrl-C is the driver's alone
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                    )
                 self.client = distributed.Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             if self._cluster is not None:
