@@ -1114,3 +1114,20 @@ def test_hostile_time_text_gives_a_short_message():
         parse_time(np.datetime64("NaT"))
     with pytest.raises(ParameterError, match="UTC offset out of range"):
         parse_time("2026-05-13 00:00+99:00")
+
+
+def test_omm_json_number_past_float_range(tmp_path):
+    # a 321-digit integer is valid JSON and under Python's 4,300-digit limit, but no float
+    # holds it: float() raised OverflowError (found by benchmarks/fuzz.py)
+    error = _omm_error(tmp_path, "json", RA_OF_ASC_NODE=10**320)
+    assert error.startswith(f"{tmp_path / 's.json'}[0]: OMM field RA_OF_ASC_NODE is 1000"), error
+    assert error.endswith("but expected a number (degrees)"), error
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\x1c"])
+def test_omm_csv_rows_end_only_at_newlines(tmp_path, separator):
+    # str.splitlines() also splits at U+2028, U+0085 and the file separators, which may
+    # stand inside a (quoted) name: the row must stay one record with that name
+    name = f"STARLINK{separator}X"
+    (record, second) = read_omm_csv(write_csv(tmp_path / "s.csv", [dict(OMM_SAMPLE[0], OBJECT_NAME=name), OMM_SAMPLE[1]]))
+    assert record.name == name and second.norad_id == OMM_SAMPLE[1]["NORAD_CAT_ID"]

@@ -26,6 +26,7 @@ Orbits that pass these checks but are still implausible (a satellite 196,000 km 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -565,7 +566,10 @@ def _omm_number(record: dict[str, Any], key: str, source: str) -> float:
     value = record[key]
     number = math.nan
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past float's range (309+ digits)
+            pass
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -755,7 +759,9 @@ def _omm_csv_from_text(text: str, path: str) -> list[ElementRecord]:
     CSV that the csv module cannot read (an unterminated quote, a field over its 128 KiB
     limit, which no OMM field comes near) is an ElementSetError naming the line.
     """
-    reader = csv.DictReader(text.splitlines())
+    # lines end only at \n, \r\n or \r (str.splitlines also splits at U+2028, U+0085, ...,
+    # which may stand inside a quoted field); the csv module handles quoted newlines itself
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         return _omm_csv_rows(reader, path)
     except csv.Error as exc:
