@@ -89,3 +89,28 @@ def test_a_long_spec_is_cut_in_the_message():
     with pytest.raises(LayoutError) as e:
         make_registry().make("x" * 100_000)
     assert "(100,002 characters)" in str(e.value) and len(str(e.value)) < 600
+
+
+@pytest.mark.parametrize(
+    "spec", ["scheduled:interval=1e-300s", "scheduled:interval=0.01s", "scheduled:interval=2d",
+             "scheduled:interval=15s,offset=15s", "scheduled:interval=10s,offset=12s"],
+)
+def test_scheduled_interval_and_offset_are_bounded(spec):
+    # benchmarks/fuzz.py found 1e-300 s accepted (a reconfiguration per step of any run);
+    # an offset is within one interval
+    from leosim.errors import ParameterError
+    from leosim.network.attachment import POLICIES
+
+    with pytest.raises(ParameterError, match="expected an interval from 0.1 s to 1 day and an offset from 0 to less"):
+        POLICIES.make(spec)
+
+
+@pytest.mark.parametrize("text", ["1,2,1e308", "6,1,20001", "6,1,-501"])
+def test_a_typed_place_has_the_files_altitude_range(text):
+    # the ground readers refused these altitudes; a place typed as LAT,LON,ALT did not
+    from leosim.errors import PlaceError
+    from leosim.ground.places import resolve_place
+
+    with pytest.raises(PlaceError, match="altitude_m must be between -500 and 20,000 metres"):
+        resolve_place(text)
+    assert resolve_place("6,1,8849").altitude_m == 8849.0  # Everest's summit is a place

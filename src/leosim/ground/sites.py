@@ -32,7 +32,7 @@ import numpy as np
 from leosim.core.geodesy import great_circle_m
 from leosim.errors import GroundSegmentError, ParameterError, PlaceError
 from leosim.formats.data import data_path
-from leosim.formats.sites import read_hypatia_sites, read_site_csv, read_site_file
+from leosim.formats.sites import ALTITUDE_RANGE_M, read_hypatia_sites, read_site_csv, read_site_file
 from leosim.formats.text import read_csv, read_text
 from leosim.ground.geonames import GEONAMES_EXTRACTS, close_matches, country_code, fold, ranked_cities
 
@@ -130,6 +130,10 @@ class Site:
             )
         if not math.isfinite(alt):
             raise PlaceError(f"{where}: altitude_m must be a finite number of metres, got {alt!r}")
+        low, high = ALTITUDE_RANGE_M  # the files' range, also for places typed as LAT,LON,ALT
+        if not low <= alt <= high:
+            raise PlaceError(f"{where}: altitude_m must be between {low:,.0f} and {high:,.0f} metres "
+                             f"(the Dead Sea shore to above any aircraft), got {alt!r}")
         try:
             kind = SiteKind(self.kind)
         except ValueError:
@@ -323,7 +327,8 @@ class GroundSegment:
             try:
                 row_kind = SiteKind(r.kind) if r.kind else default
             except ValueError:
-                raise GroundSegmentError(f"{r.where}: kind {r.kind!r} is not one of {_KIND_HELP}") from None
+                shown = r.kind if len(r.kind) <= 40 else r.kind[:40] + "..."
+                raise GroundSegmentError(f"{r.where}: kind {shown!r} is not one of {_KIND_HELP}") from None
             try:
                 sites.append(Site(r.name, r.latitude_deg, r.longitude_deg, r.altitude_m, row_kind, r.country))
             except (PlaceError, ParameterError) as exc:

@@ -268,9 +268,14 @@ class Scheduled:
 
     def __init__(self, interval_s: float = RECONFIGURATION_INTERVAL_S, phase_s: float = RECONFIGURATION_PHASE_S,
                  choose: str = "route", slack_s: float = 1e-3):
-        if not (np.isfinite(interval_s) and interval_s > 0) or not (np.isfinite(phase_s) and phase_s >= 0):
+        # an interval from 100 ms (a step of the finest runs) to a day; the offset places the
+        # first reconfiguration within one interval, so it is shorter than the interval
+        if not (np.isfinite(interval_s) and 0.1 <= interval_s <= 86400.0) or not (
+            np.isfinite(phase_s) and 0 <= phase_s < interval_s
+        ):
             raise ParameterError(
-                f"interval {interval_s!r} s and offset {phase_s!r} s; expected an interval > 0 and an offset >= 0"
+                f"interval {interval_s!r} s and offset {phase_s!r} s; expected an interval from 0.1 s to 1 day "
+                "and an offset from 0 to less than the interval"
             )
         if choose not in ("route", "elevation"):
             raise ParameterError(f"choose {choose!r}; expected 'route' or 'elevation'")
