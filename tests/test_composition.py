@@ -245,3 +245,16 @@ def test_there_are_no_import_cycles():
             g.add_edge(m, imported)
     cycles = [sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1]
     assert cycles == []
+
+
+def test_a_scenario_shell_has_propagations_altitude_floor():
+    # space/constellation.Shell and the plausibility check both start at 100 km; the schema
+    # said > 80 km, so a 90 km shell passed validate and failed at run time
+    from leosim.errors import ScenarioError
+    from leosim.scenario.load import scenario_from_dict
+
+    shell = {"altitude_km": 90.0, "inclination_deg": 53.0, "planes": 2, "sats_per_plane": 2}
+    ground = {"terminals": [{"places": ["Kyiv"]}]}
+    with pytest.raises(ScenarioError, match="altitude_km"):
+        scenario_from_dict({"name": "x", "constellation": {"shells": [shell]}, "ground": ground})
+    assert scenario_from_dict({"name": "x", "constellation": {"shells": [dict(shell, altitude_km=100.0)]}, "ground": ground})

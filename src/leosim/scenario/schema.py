@@ -47,7 +47,7 @@ SEED_MAX = 2**64 - 1
 class ShellSpec(_Model):
     """One Walker-delta shell."""
 
-    altitude_km: Annotated[float, Field(gt=80, lt=50_000)]
+    altitude_km: Annotated[float, Field(ge=100, le=50_000)]
     inclination_deg: Annotated[float, Field(ge=0, le=180)]
     planes: Annotated[int, Field(ge=1, le=MAX_PLANES)]
     sats_per_plane: Annotated[int, Field(ge=1, le=MAX_SATS_PER_PLANE)]
