@@ -431,3 +431,26 @@ def test_a_run_far_from_the_epochs_warns_once(tmp_path):
     p = leosim("run", f, "-o", tmp_path / "o", "--workers", "1")
     (w,) = warnings(p)
     assert "the run (2026-07-01T00:00:00.000Z to 2026-07-01T00:00:15.000Z) is more than 30 days" in w
+
+
+def test_an_endless_input_file_is_refused_at_the_size_limit():
+    # /dev/zero has no size to stat: it was read until the OOM killer ended the command
+    p = subprocess.run([sys.executable, "-m", "leosim", "constellation", "--tle", "/dev/zero"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.startswith("error: cannot read element file '/dev/zero': it holds more than the"), p.stderr
+
+
+def test_a_scenario_name_with_brackets_is_printed_not_read_as_markup(tmp_path):
+    scn = tmp_path / "m.toml"
+    scn.write_text('name = "a[/x]"\n[time]\nduration = "30s"\n[ground]\n[[ground.terminals]]\nplaces = ["Kyiv"]\n')
+    p = subprocess.run([sys.executable, "-m", "leosim", "validate", str(scn)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "ok: a[/x]:" in p.stdout and "Traceback" not in p.stderr, p.stderr
+
+
+def test_a_sweep_key_index_of_thousands_of_digits_is_one_line(tmp_path):
+    key = "ground.terminals[" + "9" * 4313 + "].places=[\"Kyiv\"]"
+    p = subprocess.run([sys.executable, "-m", "leosim", "sweep", "global", "--set", key, "-o", str(tmp_path / "s")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr
+    assert "has an index of 4,313 digits; expected a list index such as [0]" in p.stderr, p.stderr

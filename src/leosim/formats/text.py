@@ -95,7 +95,10 @@ def read_text(
             raise error(f"cannot read {name}: it is a directory; expected {expected}")
         if size > max_bytes:
             raise error(f"cannot read {name}: it is {_mb(size)}, more than the {_mb(max_bytes)} a {what} may be; expected {expected}")
-        data = p.read_bytes()
+        with p.open("rb") as f:  # at most one byte past the limit: /dev/zero or a FIFO has no size to stat
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise error(f"cannot read {name}: it holds more than the {_mb(max_bytes)} a {what} may be; expected {expected}")
     except FileNotFoundError:
         raise error(f"cannot read {name}: no such file; expected {expected}") from None
     except PermissionError:

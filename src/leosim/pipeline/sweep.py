@@ -38,7 +38,11 @@ def parse_key(key: str) -> list[str | int]:
             raise ScenarioError(f"--set key {key!r} is malformed at {part!r}; expected dotted names with [index], "
                                 "e.g. constellation.shells[0].planes")
         out.append(m.group(1))
-        out += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+        indices = re.findall(r"\[(\d+)\]", m.group(2))
+        if any(len(i) > 6 for i in indices):  # no list of a scenario has a million items
+            raise ScenarioError(f"--set key {key[:60]!r}... has an index of {max(len(i) for i in indices):,} digits; "
+                                "expected a list index such as [0]")
+        out += [int(i) for i in indices]
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from leosim.apps.cli.common import (
@@ -60,10 +61,15 @@ def validate_cmd(
     scn, _, path = load_scenario(scenario)
     limit = max_bytes(max_size)
     p = build_plan(scn, path, max_bytes=limit)  # refuses a run too big to be meant, with its estimate
-    out.print(f"[green]ok[/green]: {scn.name}: {p.constellation.n_sats:,} satellites, "
+    out.print(f"[green]ok[/green]: {escape(scn.name)}: {p.constellation.n_sats:,} satellites, "
               f"{len(p.endpoints)} endpoints, {len(p.pairs)} pairs, {p.grid.n_steps} steps; "
               f"sections: {', '.join(p.sections) or 'none'}")
     out.print(f"size: {p.size.describe()} (limit {format_bytes(limit or DEFAULT_MAX_BYTES)})", highlight=False)
+
+
+def _plain_log(text: str) -> None:
+    """A line of the run's log, printed as it is (a scenario named 'a[/x]' is not markup)."""
+    err.print(text, markup=False, highlight=False)
 
 
 def _resume_hint(scenario: str, output: Path, seed: int | None, max_size: str | None) -> str:
@@ -103,7 +109,7 @@ def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None
 
         try:
             summary = run(scn, text, output, source=path, overwrite=overwrite, resume=resume, seed=seed,
-                          workers=workers, executor=ex, progress=report, log=err.print, max_bytes=limit,
+                          workers=workers, executor=ex, progress=report, log=_plain_log, max_bytes=limit,
                           resume_hint=_resume_hint(scenario, output, seed, max_size))
         except Interrupted as exc:
             prog.stop()
@@ -111,12 +117,12 @@ def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None
         except KeyboardInterrupt:  # before the run had marked its directory: nothing was written
             prog.stop()
             interrupted(f"interrupted while planning; nothing was written to {output}")
-    tab = Table("", "", title=f"leosim {scn.name}", show_header=False)
+    tab = Table("", "", title=f"leosim {escape(scn.name)}", show_header=False)
     for k, v in headline_rows(summary):
-        tab.add_row(k, v)
+        tab.add_row(escape(k), escape(v))
     out.print(tab)
     written = sorted(f.name for f in output.iterdir() if f.name != "scenario.toml")
-    out.print(f"wrote {output}/: {', '.join(written)} ({summary['run_time_s']:.0f} s)")
+    out.print(f"wrote {output}/: {', '.join(written)} ({summary['run_time_s']:.0f} s)", markup=False, highlight=False)
     return summary
 
 
