@@ -20,6 +20,7 @@ memory when the consumer is slower than the workers.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections import deque
@@ -178,6 +179,13 @@ class Dask(Serial):
 
     def __init__(self, workers: int | None = None, address: str | None = None, timeout_s: float = 10.0):
         distributed = require("distributed", "dask")
+        # Futures dropped with tasks in flight (Ctrl-C, an error) make distributed's event
+        # loop thread log its own exceptions as they are cancelled (a NameError in
+        # distributed.utils.cancel, printed as a traceback before the run's one line, seen
+        # once in CI). A task's own error reaches the driver through its future's result,
+        # so the event loop's log is kept to critical messages.
+        for name in ("tornado.application", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self._cluster = None
         try:
             if address:
