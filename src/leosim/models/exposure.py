@@ -55,6 +55,8 @@ from leosim.core.radio import (
     radio_horizon_m,
 )
 from leosim.core.registry import Param, Registry, number, whole
+from leosim.core.values import cut_repr as _cut
+from leosim.core.values import finite_number as _finite
 from leosim.errors import ParameterError, SensorError
 
 __all__ = [
@@ -133,19 +135,6 @@ WAYPOINT_TIME_MAX_S = 1e9
 
 
 
-def _finite(v) -> bool:
-    """A finite int or float, not a bool (an int too large for a float is not finite)."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:
-        return False
-
-
-def _cut(value, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 # ================================================================== RF primitives

@@ -24,7 +24,6 @@ Outputs: :func:`location_known` (feed it to :func:`leosim.models.policy.admit`) 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +32,8 @@ import numpy as np
 from leosim.core.geodesy import great_circle_m
 from leosim.core.radio import free_space_loss_db, radio_horizon_m
 from leosim.core.time import parse_time
+from leosim.core.values import cut_repr as _cut
+from leosim.core.values import finite_number as _finite
 from leosim.errors import JammerError, ParameterError
 
 __all__ = [
@@ -58,19 +59,6 @@ JAMMER_HEIGHT_MAX_M = 20_000.0
 
 
 
-def _finite(v) -> bool:
-    """A finite int or float, not a bool (an int too large for a float is not finite)."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:
-        return False
-
-
-def _cut(value, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from leosim.core.geodesy import great_circle_m
+from leosim.core.values import cut_repr as _cut
 from leosim.errors import ParameterError, PlaceError, PolicyError, require
 
 __all__ = [
@@ -67,10 +68,6 @@ ROAMING_LIMIT_MAX_DAYS = 36_500.0
 SPEED_GATE_MAX_KMH = 100_000.0
 
 
-def _cut(value: Any, limit: int = 120) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for messages about hostile input."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _name_of(value: Any, where: str) -> str:
