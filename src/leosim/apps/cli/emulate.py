@@ -139,15 +139,8 @@ def register(app: typer.Typer) -> None:
         dur_s = parse_duration(duration)
         if not command:
             raise ParameterError("no COMMAND given; expected: leosim emulate --src A --dst B -- COMMAND ...")
-        # fail on the cheap things before routing (which takes a while)
-        serve_argv = [shlex.split(s) for s in (serve or [])]
-        for argv in [command, *serve_argv]:
-            if not argv:
-                raise ParameterError("an empty --serve command; expected e.g. --serve 'iperf3 -s'")
-            if "/" not in argv[0]:
-                find_tool(argv[0])
-            elif not Path(argv[0]).exists():
-                raise EmulationError(f"command {argv[0]!r} was not found or is not executable; expected a program on PATH")
+        # fail on the cheap things before routing (which takes a while): the arguments
+        # first, then whether the programs are installed
         if rate_mbps is not None and rate_mbps <= 0:
             raise ParameterError(f"rate {rate_mbps:g} Mbit/s is not positive; expected a rate above 0")
         if trace is None:
@@ -160,6 +153,14 @@ def register(app: typer.Typer) -> None:
             if delay not in ("ping", "propagation"):
                 raise ParameterError(f"--delay {delay!r}; expected ping or propagation")
             a, b = resolve_endpoint(src), resolve_endpoint(dst)
+        serve_argv = [shlex.split(s) for s in (serve or [])]
+        for argv in [command, *serve_argv]:
+            if not argv:
+                raise ParameterError("an empty --serve command; expected e.g. --serve 'iperf3 -s'")
+            if "/" not in argv[0]:
+                find_tool(argv[0])
+            elif not Path(argv[0]).exists():
+                raise EmulationError(f"command {argv[0]!r} was not found or is not executable; expected a program on PATH")
         require_root()
         model = LossModel(loss=loss, handovers=transients) if transients else LossModel(loss=loss, burst_loss=0.0, handovers=False)
         if trace is not None:
