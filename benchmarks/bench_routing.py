@@ -350,7 +350,8 @@ def capture_step_graph(case: Case):
 
     routing.dijkstra = spy
     try:
-        res = case.network.solve(case.grid.times[:1], case.pairs)
+        # the fresh search: the trees kept across steps call no dijkstra
+        res = case.network.solve(case.grid.times[:1], case.pairs, reuse_trees=False)
     finally:
         routing.dijkstra = real
     if "graph" not in captured:

@@ -35,6 +35,7 @@ from leosim.core.time import RECONFIGURATION_INTERVAL_S, RECONFIGURATION_PHASE_S
 from leosim.core.visibility import pair_geometry
 from leosim.errors import ParameterError
 from leosim.ground.sites import GroundSegment, SiteKind
+from leosim.network import trees as tree_kernels
 from leosim.network.attachment import AttachmentPolicy, Candidates, ChunkContext, Free, StepGeometry
 from leosim.network.links import LinkOptions, gateway_links, user_geometry, user_links
 from leosim.network.modes import ISL, RoutingMode
@@ -411,6 +412,7 @@ class Network:
         positions: np.ndarray | None = None,
         step_s: float | None = None,
         search: str = "auto",
+        reuse_trees: bool = True,
     ) -> ChunkResult:
         """Shortest paths for endpoint ``pairs`` (``(n_pairs, 2)`` indices) at ``times``.
 
@@ -420,7 +422,11 @@ class Network:
         that choice must not depend on how a run is cut into chunks. ``search``: "auto"
         searches backwards from the targets when they are few PoPs for many terminals,
         else forwards from each source; "forward" always forwards (the two give the same
-        answer: benchmarks and a test compare them).
+        answer: benchmarks and a test compare them). ``reuse_trees``: forward searches keep
+        each source's shortest-path tree from step to step and repair it
+        (:mod:`leosim.network.trees`); False searches every step afresh with scipy's
+        Dijkstra. Both give the same numbers, bit for bit (a test holds this); paths asked
+        for are always searched afresh.
         """
         if search not in ("auto", "forward"):
             raise ParameterError(f"search {search!r}; expected 'auto' or 'forward'")
@@ -464,6 +470,10 @@ class Network:
         # per source row, how far its search had to go at the previous step (None: unbounded)
         prev_limit = None
         searched = ~fibre_only
+        trees = None
+        if reuse_trees and tree_kernels.AVAILABLE and not (reverse or best_pop or want_paths) and len(sources):
+            trees = tree_kernels.TreeCache(o["src"] + sources, o["n"])
+            gw_flag = _Tally(o, 0).gw
 
         rtt = np.full((n_t, n_p), np.nan)
         length = np.full((n_t, n_p), np.nan)
@@ -494,6 +504,8 @@ class Network:
             elif len(sources):
                 if best_pop:  # every PoP is a candidate target: search everything
                     dist, pred = dijkstra(graph, directed=True, indices=o["src"] + sources, return_predecessors=True)
+                elif trees is not None:
+                    trees.update(graph)
                 else:
                     dist, pred, prev_limit = _bounded_dijkstra(
                         graph, o["src"] + sources, prev_limit, src_row[searched], target[searched]
@@ -507,7 +519,9 @@ class Network:
                 pop = np.argmin(cand, axis=1)
                 target[ts] = o["pop"] + pop
                 tail_delay[ts] = g["ep_pop_delay"][b[ts], pop]
-            if not reverse:
+            if trees is not None:
+                res = trees.walk(src_row, o["src"] + a, target, o, C, FIBRE_INDEX, gw_flag)
+            elif not reverse:
                 res = self._walk(dist, pred, src_row, o["src"] + a, target, want_paths)
             one_way = res["delay"] + tail_delay
             length_m = res["length"] + tail_delay * C / FIBRE_INDEX
