@@ -472,7 +472,7 @@ class Network:
         searched = ~fibre_only
         trees = None
         if reuse_trees and tree_kernels.AVAILABLE and not (reverse or best_pop or want_paths) and len(sources):
-            trees = tree_kernels.TreeCache(o["src"] + sources, o["n"])
+            trees = tree_kernels.for_network(self, o["src"] + sources, o["n"])
             gw_flag = _Tally(o, 0).gw
 
         rtt = np.full((n_t, n_p), np.nan)

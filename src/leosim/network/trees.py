@@ -16,7 +16,11 @@ When it stops, every node's distance is the sum of its tree path's delays, added
 the source in path order, and no edge can improve any node: the same numbers, bit for
 bit, that a Dijkstra search from scratch (``scipy.sparse.csgraph.dijkstra``) gives,
 since floating-point addition is monotone and both are the least path sum over the same
-paths. Predecessors can differ only where two paths give exactly the same sum.
+paths. Where two paths give exactly the same sum (an assumed gateway on its PoP makes
+such ties), the predecessor is the lowest-numbered one, whatever the trees started from:
+the trees are a function of the step's graph alone, so a run's results do not depend on
+how it is cut into chunks or which worker kept which trees (scipy breaks such ties by
+its heap's order, so there the two can pick different paths of the same delay).
 
 *Leaves* (nodes without edges out this step: the sinks of terminals, a satellite with no
 link) relay nothing, so the trees hold only the other nodes and a leaf target's
@@ -27,6 +31,8 @@ router searches every step with scipy.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -135,6 +141,9 @@ def _update_tree(indptr, indices, data, s, dist, pred, order, n_ord, hk, hv, hea
                     pred[v] = u
                     size = _push(hk, hv, size, nd, v)
                     changed = True
+                elif nd == dist[v] and u < pred[v]:  # a tie: the lowest index, whatever the history
+                    pred[v] = u
+                    changed = True
     # 3. label-correcting search from what was queued (Dijkstra when from scratch)
     while size > 0:
         du = hk[0]
@@ -149,6 +158,8 @@ def _update_tree(indptr, indices, data, s, dist, pred, order, n_ord, hk, hv, hea
                 dist[v] = nd
                 pred[v] = u
                 size = _push(hk, hv, size, nd, v)
+            elif nd == dist[v] and u < pred[v]:
+                pred[v] = u
     if not changed:
         return n_ord
     # the new order: breadth first down the tree from the source
@@ -271,8 +282,9 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
 
 # --------------------------------------------------------------------------- the cache
 class TreeCache:
-    """The shortest-path trees of a set of source nodes, carried across the steps of one
-    chunk. ``update(graph)`` brings them to a step's graph; ``walk`` follows them."""
+    """The shortest-path trees of a set of source nodes, carried from step to step (and
+    from chunk to chunk in one process, see :func:`for_network`). ``update(graph)``
+    brings them to a step's graph; ``walk`` follows them."""
 
     def __init__(self, src_nodes: np.ndarray, n_nodes: int):
         self.src_nodes = np.ascontiguousarray(src_nodes, dtype=np.int64)
@@ -335,3 +347,18 @@ class TreeCache:
                     out["length"], out["fibre_s"], out["hops"], out["sats"], out["gateways"], out["landing"],
                     out["hash"])
         return out
+
+
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def for_network(network, src_nodes: np.ndarray, n_nodes: int) -> TreeCache:
+    """The trees this process keeps for ``network`` and these sources (the last set
+    asked for; a new set replaces it). Kept outside the network so that it does not
+    travel when the network is pickled to a worker."""
+    src_nodes = np.asarray(src_nodes, dtype=np.int64)
+    tc = _KEPT.get(network)
+    if tc is None or tc.dist.shape[1] != n_nodes or not np.array_equal(tc.src_nodes, src_nodes):
+        tc = TreeCache(src_nodes, n_nodes)
+        _KEPT[network] = tc
+    return tc
