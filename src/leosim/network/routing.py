@@ -570,15 +570,11 @@ class Network:
         server = self.server_mask
         node = np.full(len(self.endpoints), -1, dtype=np.int64)
         follow = np.zeros(len(self.endpoints), dtype=bool)
-        for p in np.flatnonzero(to_server):  # the internet first: every terminal has a PoP
-            if node[a[p]] < 0:
-                node[a[p]] = target[p]
-        for p in np.flatnonzero(~server[a] & ~server[b]):
-            if node[a[p]] < 0:
-                node[a[p]] = o["dst"] + b[p]
-            if node[b[p]] < 0:
-                node[b[p]] = o["dst"] + a[p]
-                follow[b[p]] = True
+        ts = np.flatnonzero(to_server)  # the internet first: every terminal has a PoP
+        ends, first = np.unique(a[ts], return_index=True)
+        node[ends] = target[ts[first]]
+        tt = np.flatnonzero(~server[a] & ~server[b])
+        tree_kernels.first_partners(node, follow, a[tt].astype(np.int64), b[tt].astype(np.int64), int(o["dst"]))
         ti = g["term_idx"]
         return node[ti], follow[ti]
 

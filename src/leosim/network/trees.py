@@ -280,6 +280,19 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
         h[k] = hk
 
 
+@njit(cache=True)
+def first_partners(node, follow, a, b, dst):
+    """For :meth:`Network._terminal_targets`: over pairs of terminals in order, each end
+    not yet given a node gets the sink of the other end (``dst + index``); a far end so
+    given follows its partner. In place; a loop, since each pair sees the ones before."""
+    for p in range(a.shape[0]):
+        if node[a[p]] < 0:
+            node[a[p]] = dst + b[p]
+        if node[b[p]] < 0:
+            node[b[p]] = dst + a[p]
+            follow[b[p]] = True
+
+
 # --------------------------------------------------------------------------- the cache
 class TreeCache:
     """The shortest-path trees of a set of source nodes, carried from step to step (and
