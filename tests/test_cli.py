@@ -148,3 +148,28 @@ def test_version_and_usage_errors():
         p = leosim(*args, ok=False)
         assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout
         assert "Usage: leosim" in p.stderr + p.stdout
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal():
+    """Off a terminal (a log, CI), long commands print a plain line each tenth done and at
+    least every 30 s, with the time left from the rate so far (issue 14)."""
+    from leosim.apps.cli.common import LineProgress
+
+    now = [0.0]
+    lines = []
+    p = LineProgress("routing", clock=lambda: now[0], write=lines.append)
+    task = p.add_task("routing", total=200)
+    for _ in range(40):  # 5 steps a second
+        now[0] += 1.0
+        p.advance(task, 5)
+    assert len(lines) == 10  # one per tenth: 20, 40, ..., 200 steps
+    assert lines[0] == "routing: 20/200 steps (10%), 4 s, about 36 s left"
+    assert lines[-1] == "routing: 200/200 steps (100%), 40 s"
+    lines.clear()
+    p = LineProgress("routing", clock=lambda: now[0], write=lines.append)
+    task = p.add_task("routing", total=10_000)
+    for _ in range(4):  # slow: 1 step every 20 s, no tenth reached
+        now[0] += 20.0
+        p.advance(task, 1)
+    assert lines == ["routing: 2/10000 steps (0%), 40 s, about 199960 s left",
+                     "routing: 4/10000 steps (0%), 80 s, about 199920 s left"]

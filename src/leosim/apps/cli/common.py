@@ -202,13 +202,69 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+class LineProgress:
+    """Progress as plain lines, for a stderr that is not a terminal (a log file, CI, a
+    pipe): a line each time another tenth is done and at least every ``every_s`` seconds,
+    with the time left estimated from the rate so far. The part of rich's Progress the
+    commands use (add_task, advance, update, stop)."""
+
+    def __init__(self, label: str, unit: str = "steps", every_s: float = 30.0, clock=None, write=None):
+        import time
+
+        self.label, self.unit, self.every_s = label, unit, every_s
+        self.clock = clock or time.monotonic
+        self.write = write or (lambda line: err.print(line, markup=False, highlight=False))
+        self.total, self.done = None, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def add_task(self, _name: str, total: float | None = None, **_kw) -> int:
+        self.total, self.done = total, 0
+        self.t0 = self.last_t = self.clock()
+        self.last_tenth = 0
+        return 0
+
+    def advance(self, task: int, n: float) -> None:
+        self.update(task, completed=self.done + n)
+
+    def update(self, _task: int, completed: float | None = None, total: float | None = None, **_kw) -> None:
+        if total is not None:
+            self.total = total
+        if completed is not None:
+            self.done = completed
+        now = self.clock()
+        tenth = int(10 * self.done / self.total) if self.total else 0
+        if tenth > self.last_tenth or now - self.last_t >= self.every_s:
+            self.last_tenth, self.last_t = max(tenth, self.last_tenth), now
+            self.write(self.line(now))
+
+    def line(self, now: float) -> str:
+        spent = now - self.t0
+        if not self.total:
+            return f"{self.label}: {self.done:g} {self.unit}, {spent:.0f} s"
+        text = f"{self.label}: {self.done:g}/{self.total:g} {self.unit} ({self.done / self.total:.0%}), {spent:.0f} s"
+        if 0 < self.done < self.total:
+            text += f", about {spent * (self.total - self.done) / self.done:.0f} s left"
+        return text
+
+    def stop(self) -> None:
+        pass
+
+
 def progress(label: str, unit: str = "steps"):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+    """A rich progress bar on stderr; plain progress lines when stderr is not a terminal
+    (:class:`LineProgress`)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    if not err.is_terminal:
+        return LineProgress(label, unit)
     return Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        console=err, transient=True,
     )
 
 
@@ -231,7 +287,7 @@ class executor_from_options:
 
 __all__ = [
     "AttachOpt", "ConstellationOpt", "DEFAULT_CLI_ATTACH", "DEFAULT_ROUTING", "DurationOpt", "ExecutorOpt", "Fmt",
-    "FormatOpt", "IslFileOpt", "MaxGslOpt", "MaxIslOpt", "MaxSizeOpt", "MinElOpt", "interrupt_said", "interrupted",
+    "FormatOpt", "IslFileOpt", "LineProgress", "MaxGslOpt", "MaxIslOpt", "MaxSizeOpt", "MinElOpt", "interrupt_said", "interrupted",
     "max_bytes", "RoutingOpt", "SchedulerOpt", "StartOpt",
     "StepOpt", "TleOpt", "WorkersOpt", "check_choices", "grid_ends", "warn_epochs", "check_durations", "country_option", "csv_text", "elevation", "emit", "err",
     "executor_from_options", "link_options", "load_constellation", "network_from_options", "out", "progress",
