@@ -266,7 +266,7 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
             if c >= gw_in and c < gw_hi:
                 land = c - gw_in
             hk = (hk ^ np.uint64(c)) * prime
-            if p == s:
+            if p == s or p < 0 or nh > dist.shape[1]:  # the last two cannot happen in a tree: no endless walk
                 break
             c = p
             dc = dp
