@@ -37,17 +37,25 @@ import weakref
 import numpy as np
 
 try:
-    from numba import njit
+    import numba
 except ImportError:  # the router falls back to scipy's Dijkstra at every step
-    AVAILABLE = False
+    numba = None
+AVAILABLE = numba is not None
 
-    def njit(*args, **kwargs):
-        def wrap(fn):
+
+def njit(**options):
+    """numba's ``njit`` with its on-disk cache where there is somewhere to write it (a user
+    without a writable home or source folder, e.g. nobody, compiles at each start: numba
+    refuses ``cache=True`` there); the plain function without numba."""
+    def wrap(fn):
+        if numba is None:
             return fn
+        try:
+            return numba.njit(**options)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(**{k: v for k, v in options.items() if k != "cache"})(fn)
 
-        return wrap(args[0]) if args and callable(args[0]) else wrap
-else:
-    AVAILABLE = True
+    return wrap
 
 NO_PRED = -9999  # scipy's predecessor value for "none" (a source, an unreached node)
 
