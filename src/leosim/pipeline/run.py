@@ -128,6 +128,28 @@ def live_pairs(p: Plan, results: dict[str, SectionResult]) -> np.ndarray | None:
     return None if live.all() else live
 
 
+def estimate_line(p: Plan, out_dir: Path, ts_name: str, *, resume: bool, workers, executor) -> str:
+    """``estimate: ...``: the plan's size (:attr:`Plan.size`) and how long routing it will
+    take, timed from a probe of its first steps (:func:`~leosim.engine.chunks.estimate_runtime`);
+    the chunks a resumed run has done are not counted. The sections are not timed."""
+    from leosim.engine.chunks import default_chunk_steps, default_workers, estimate_runtime
+    from leosim.engine.stores import PairsStore
+
+    line = f"estimate: {p.size.describe()}"
+    if p.network is None or not len(p.pairs):
+        return line + "; routes nothing (its sections are not timed)"
+    skip: set[int] = set()
+    if resume and ts_name == "rtt.zarr" and (out_dir / ts_name).exists():
+        skip = PairsStore(out_dir / ts_name).done()
+    took = estimate_runtime(p.network, p.grid, p.pairs, workers=workers or default_workers(),
+                            chunk_steps=default_chunk_steps(p.grid), executor=executor, skip=skip)
+    line += f"; routing {took.describe()}"
+    others = [name for name in p.sections if name != "traffic"]
+    if others:
+        line += f"; not timed: the {' and '.join(others)} section{'s' if len(others) > 1 else ''}"
+    return line
+
+
 def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, workers, executor, progress, log,
           state: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Route every step into the store; the propagation RTT (ms), the predicted median
@@ -212,6 +234,7 @@ def run(
     log=None,
     max_bytes: float | None = None,
     resume_hint: str | None = None,
+    estimate: bool = False,
 ) -> dict:
     """Run a scenario into ``out_dir``; returns the summary (also in summary.json).
 
@@ -226,7 +249,9 @@ def run(
     :class:`~leosim.pipeline.output.Interrupted` and a failed write
     :class:`~leosim.pipeline.output.OutputError`, each with one line saying how far the
     run got and ``resume_hint`` (default: ``leosim run SCENARIO -o DIR --resume``); the
-    ``INCOMPLETE`` marker stays.
+    ``INCOMPLETE`` marker stays. ``estimate``: before any section runs, ``log`` the plan's
+    size and how long routing will take (:func:`estimate_line`, which solves the first
+    few steps to time them).
     """
     from leosim.engine.stores import PairsStore
 
@@ -273,7 +298,7 @@ def run(
               else f"run it again with: {resume_hint.replace(' --resume', ' --overwrite')} (a netCDF run cannot be resumed)")
     try:
         summary = _run_planned(p, scn, text, out_dir, ts_name, fp, resume=resume_store, workers=workers, executor=executor,
-                               progress=progress, log=log, state=state, t0=t0)
+                               progress=progress, log=log, state=state, t0=t0, estimate=estimate)
     except KeyboardInterrupt:
         line = f"interrupted {_how_far(state)}; {out_dir} is incomplete (its {MARKER} file says so); {finish}"
         _try_write(marker, line[:1].upper() + line[1:] + "\n")
@@ -304,13 +329,15 @@ def _try_write(path: Path, text: str) -> None:
 
 
 def _run_planned(p: Plan, scn: Scenario, text: str, out_dir: Path, ts_name: str, fp: str, *, resume, workers,
-                 executor, progress, log, state: dict, t0: float) -> dict:
+                 executor, progress, log, state: dict, t0: float, estimate: bool = False) -> dict:
     """Everything of :func:`run` after the output directory is marked incomplete."""
     write_atomic(out_dir / "scenario.toml", text)
     if log:
         n_ep = len(p.network.endpoints) if p.network is not None else len(p.terminals)
         log(f"{scn.name}: {p.constellation.n_sats:,} satellites, {n_ep} endpoints, {len(p.pairs)} pairs, "
             f"{p.grid.n_steps} steps of {p.grid.step_s:g} s from {format_time(p.grid.start)}")
+        if estimate:
+            log(estimate_line(p, out_dir, ts_name, resume=resume, workers=workers, executor=executor))
     state["stage"] = "while deciding who is served"
     results = run_sections(BEFORE_ROUTING, p, {}, Context(log=log))
     rtt = ping = changed = None
@@ -340,4 +367,4 @@ def _run_planned(p: Plan, scn: Scenario, text: str, out_dir: Path, ts_name: str,
     return summary
 
 
-__all__ = ["analyse", "base_summary", "live_pairs", "prepare_output", "route", "run", "write_maps", "write_results"]
+__all__ = ["analyse", "base_summary", "estimate_line", "live_pairs", "prepare_output", "route", "run", "write_maps", "write_results"]

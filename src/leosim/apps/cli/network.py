@@ -261,7 +261,7 @@ def pairs_cmd(
     max_size: MaxSizeOpt = None,
 ) -> None:
     """RTT, path length and hops for every pair of a set of ground nodes, as an xarray dataset."""
-    from leosim.engine.chunks import default_chunk_steps, default_workers, run_pairs
+    from leosim.engine.chunks import default_chunk_steps, default_workers, estimate_runtime, run_pairs
     from leosim.engine.size import estimate
     from leosim.engine.stores import PairsStore, PairsWriter
     from leosim.ground.sites import GroundSegment
@@ -280,8 +280,8 @@ def pairs_cmd(
         raise ParameterError(f"{ground_stations!r} has {len(sites)} ground station(s); expected at least 2 to form pairs")
     n_pairs = len(sites) * (len(sites) - 1) // 2
     steps = chunk_steps or default_chunk_steps(window)
-    estimate("leosim pairs", window.n_steps, n_pairs, workers=workers or default_workers(), chunk_steps=steps).check(
-        max_bytes(max_size), fix="a coarser --step, a shorter --duration or fewer --ground-stations")
+    size = estimate("leosim pairs", window.n_steps, n_pairs, workers=workers or default_workers(), chunk_steps=steps)
+    size.check(max_bytes(max_size), fix="a coarser --step, a shorter --duration or fewer --ground-stations")
     action = prepare_store(output, overwrite=overwrite, resume=resume)  # refuses, changing nothing
     c = load_constellation(constellation, tle)
     grid = time_grid(c, start, duration, step)
@@ -323,6 +323,8 @@ def pairs_cmd(
                 else:
                     writer = PairsWriter(output, grid, sites, pairs, attrs=attrs)
             done[0] = min(len(skip) * steps, grid.n_steps)
+            took = estimate_runtime(net, grid, pairs, chunk_steps=steps, executor=ex, skip=skip)
+            err.print(f"estimate: {size.describe()}; {took.describe()}", markup=False, highlight=False)
             with progress("routing") as prog:
                 task = prog.add_task("routing", total=grid.n_steps)
                 prog.advance(task, done[0])

@@ -110,7 +110,7 @@ def _run_scenario(scenario: str, output: Path, overwrite: bool, seed: int | None
         try:
             summary = run(scn, text, output, source=path, overwrite=overwrite, resume=resume, seed=seed,
                           workers=workers, executor=ex, progress=report, log=_plain_log, max_bytes=limit,
-                          resume_hint=_resume_hint(scenario, output, seed, max_size))
+                          resume_hint=_resume_hint(scenario, output, seed, max_size), estimate=True)
         except Interrupted as exc:
             prog.stop()
             interrupted(str(exc))
