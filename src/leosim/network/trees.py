@@ -60,176 +60,218 @@ def njit(**options):
 NO_PRED = -9999  # scipy's predecessor value for "none" (a source, an unreached node)
 
 
-# --------------------------------------------------------------------------- the heap
+LANES = 8  # trees searched side by side: a node's distances in them fill one 64-byte cache line
+
+
+# --------------------------------------------------------------------------- the heaps (one per lane)
 @njit(cache=True, inline="always")
-def _push(hk, hv, size, key, val):
+def _push(hk, hv, j, size, key, val):
     i = size
-    hk[i] = key
-    hv[i] = val
     while i > 0:
         parent = (i - 1) >> 1
-        if hk[parent] <= key:
+        if hk[j, parent] <= key:
             break
-        hk[i] = hk[parent]
-        hv[i] = hv[parent]
+        hk[j, i] = hk[j, parent]
+        hv[j, i] = hv[j, parent]
         i = parent
-    hk[i] = key
-    hv[i] = val
+    hk[j, i] = key
+    hv[j, i] = val
     return size + 1
 
 
 @njit(cache=True, inline="always")
-def _pop(hk, hv, size):
-    """Removes the root; returns the new size (the root was hk[0], hv[0] before the call)."""
+def _pop(hk, hv, j, size):
+    """Removes lane ``j``'s root; returns the new size (the root was ``hk[j, 0]``, ``hv[j, 0]``)."""
     size -= 1
-    key = hk[size]
-    val = hv[size]
+    key = hk[j, size]
+    val = hv[j, size]
     i = 0
     while True:
         child = 2 * i + 1
         if child >= size:
             break
-        if child + 1 < size and hk[child + 1] < hk[child]:
+        if child + 1 < size and hk[j, child + 1] < hk[j, child]:
             child += 1
-        if hk[child] >= key:
+        if hk[j, child] >= key:
             break
-        hk[i] = hk[child]
-        hv[i] = hv[child]
+        hk[j, i] = hk[j, child]
+        hv[j, i] = hv[j, child]
         i = child
-    hk[i] = key
-    hv[i] = val
+    hk[j, i] = key
+    hv[j, i] = val
     return size
 
 
-# --------------------------------------------------------------------------- one tree
+@njit(cache=True, inline="always")
+def _relax(D, P, E, pos, hk, hv, size, flag, j, u, v, e, nd):
+    """Edge ``e``, ``u -> v``, offers ``nd`` to ``v`` in lane ``j``: take it when shorter
+    (and queue ``v``), or when as short from a lower-numbered node (the tie rule). The
+    lane's order needs rebuilding (``flag``) only if ``v`` would now come before its
+    predecessor, or either is not in it yet."""
+    if nd < D[v, j]:
+        D[v, j] = nd
+        P[v, j] = u
+        E[v, j] = e
+        size[j] = _push(hk, hv, j, size[j], nd, v)
+        if not 0 <= pos[j, u] < pos[j, v]:
+            flag[j] = True
+    elif nd == D[v, j] and u < P[v, j]:
+        P[v, j] = u
+        E[v, j] = e
+        if not 0 <= pos[j, u] < pos[j, v]:
+            flag[j] = True
+
+
+# --------------------------------------------------------------------------- a block of trees
 @njit(cache=True)
-def _update_tree(indptr, indices, data, s, dist, pred, order, n_ord, hk, hv, head, nxt, q):
-    """Brings source ``s``'s tree (``dist``, ``pred``, ``order[:n_ord]``) to this step's
-    graph; ``n_ord == 0`` searches from scratch. Returns the new ``n_ord``."""
+def _update_block(indptr, indices, data, srcs, nl, D, P, E, order, pos, n_ord, reuse, hk, hv, size, flag, head, nxt, q):
+    """Brings the trees of one block of ``LANES`` sources (``D``, ``P``: ``(n, LANES)``
+    distances and predecessors; ``E``: where in the graph each node's edge from its
+    predecessor was, a hint checked before use; ``order``: ``(LANES, n)``; lanes from
+    ``nl`` on are unused and stay unreached) to this step's graph; a lane with
+    ``n_ord == 0`` (or all, without ``reuse``) is searched from scratch.
+
+    A lane's order lists every node its tree reaches, each after its predecessor
+    (``pos`` is its inverse, -1 off it); it may also list nodes the tree has lost, which
+    the first pass then finds without a path. It is rebuilt only when a new predecessor
+    would break it, or a node joins the tree."""
+    n = D.shape[0]
     inf = np.inf
-    size = 0
-    changed = False
-    if n_ord == 0:
-        dist[:] = inf
-        pred[:] = NO_PRED
-        dist[s] = 0.0
-        size = _push(hk, hv, size, 0.0, s)
-        changed = True
-    else:
-        # 1. distances down the old tree, parents first
-        for i in range(n_ord):
-            v = order[i]
+    # 1. per lane, distances down the old tree, parents first
+    for j in range(nl):
+        size[j] = 0
+        flag[j] = False
+        s = srcs[j]
+        if not reuse or n_ord[j] == 0:
+            for v in range(n):
+                D[v, j] = inf
+                P[v, j] = NO_PRED
+            D[s, j] = 0.0
+            size[j] = _push(hk, hv, j, 0, 0.0, s)
+            flag[j] = True
+            continue
+        for i in range(n_ord[j]):
+            v = order[j, i]
             if v == s:
-                dist[v] = 0.0
+                D[v, j] = 0.0
                 continue
-            p = pred[v]
-            dp = dist[p]
+            p = P[v, j]
             found = False
-            if dp < inf:
-                for e in range(indptr[p], indptr[p + 1]):
-                    if indices[e] == v:
-                        dist[v] = dp + data[e]
-                        found = True
-                        break
+            if p >= 0 and D[p, j] < inf:
+                dp = D[p, j]
+                e = E[v, j]
+                # the edge where it was last step (the laser mesh's part of the graph
+                # keeps its place while only ground links change), else looked for
+                if indptr[p] <= e < indptr[p + 1] and indices[e] == v:
+                    D[v, j] = dp + data[e]
+                    found = True
+                else:
+                    for e in range(indptr[p], indptr[p + 1]):
+                        if indices[e] == v:
+                            D[v, j] = dp + data[e]
+                            E[v, j] = e
+                            found = True
+                            break
             if not found:
-                dist[v] = inf
-                pred[v] = NO_PRED
-                changed = True
-        # 2. every edge out of a reached node
-        for i in range(n_ord):
-            u = order[i]
-            du = dist[u]
-            if du == inf:
-                continue
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                nd = du + data[e]
-                if nd < dist[v]:
-                    dist[v] = nd
-                    pred[v] = u
-                    size = _push(hk, hv, size, nd, v)
-                    changed = True
-                elif nd == dist[v] and u < pred[v]:  # a tie: the lowest index, whatever the history
-                    pred[v] = u
-                    changed = True
-    # 3. label-correcting search from what was queued (Dijkstra when from scratch)
-    while size > 0:
-        du = hk[0]
-        u = hv[0]
-        size = _pop(hk, hv, size)
-        if du > dist[u]:
-            continue  # stale entry
+                D[v, j] = inf
+                P[v, j] = NO_PRED
+    # 2. every edge, in all lanes at once: one cache line of distances per end, and a
+    #    lane-wise test the compiler vectorises; the rare hit is taken lane by lane
+    for u in range(n):
+        reached = False
+        for j in range(LANES):
+            reached |= D[u, j] < inf
+        if not reached:
+            continue
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            nd = du + data[e]
-            if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = u
-                size = _push(hk, hv, size, nd, v)
-            elif nd == dist[v] and u < pred[v]:
-                pred[v] = u
-    if not changed:
-        return n_ord
-    # the new order: breadth first down the tree from the source
-    n = dist.shape[0]
-    head[:] = -1
-    for v in range(n):
-        if v != s and dist[v] < inf:
-            p = pred[v]
-            nxt[v] = head[p]
-            head[p] = v
-    q[0] = s
-    n_q = 1
-    k = 0
-    while k < n_q:
-        u = q[k]
-        k += 1
-        c = head[u]
-        while c >= 0:
-            q[n_q] = c
-            n_q += 1
-            c = nxt[c]
-    order[:n_q] = q[:n_q]
-    return n_q
+            w = data[e]
+            hit = False
+            for j in range(LANES):
+                nd = D[u, j] + w
+                hit |= (nd < D[v, j]) | ((nd == D[v, j]) & (u < P[v, j]))
+            if hit:
+                for j in range(nl):
+                    _relax(D, P, E, pos, hk, hv, size, flag, j, u, v, e, D[u, j] + w)
+    # 3. per lane, a label-correcting search from what was queued (Dijkstra from scratch)
+    for j in range(nl):
+        while size[j] > 0:
+            du = hk[j, 0]
+            u = hv[j, 0]
+            size[j] = _pop(hk, hv, j, size[j])
+            if du > D[u, j]:
+                continue  # stale entry
+            for e in range(indptr[u], indptr[u + 1]):
+                _relax(D, P, E, pos, hk, hv, size, flag, j, u, indices[e], e, du + data[e])
+        if not flag[j]:
+            continue
+        # the new order: breadth first down the tree from the source
+        s = srcs[j]
+        head[:] = -1
+        for v in range(n):
+            if v != s and D[v, j] < inf:
+                p = P[v, j]
+                nxt[v] = head[p]
+                head[p] = v
+        q[0] = s
+        n_q = 1
+        k = 0
+        while k < n_q:
+            u = q[k]
+            k += 1
+            c = head[u]
+            while c >= 0:
+                q[n_q] = c
+                n_q += 1
+                c = nxt[c]
+        for i in range(n_ord[j]):
+            pos[j, order[j, i]] = -1
+        for i in range(n_q):
+            order[j, i] = q[i]
+            pos[j, q[i]] = i
+        n_ord[j] = n_q
 
 
 @njit(cache=True)
-def _update_all(indptr, indices, data, src_nodes, dist, pred, order, n_ord, reuse):
+def _update_all(indptr, indices, data, src_block, n_lanes, dist, pred, edge, order, pos, n_ord, reuse):
     n = dist.shape[1]
     nnz = indices.shape[0]
     cap = 2 * nnz + n + 1  # an edge queues its head at most once in the check and once in the search
-    hk = np.empty(cap)
-    hv = np.empty(cap, dtype=np.int64)
+    hk = np.empty((LANES, cap))
+    hv = np.empty((LANES, cap), dtype=np.int64)
+    size = np.zeros(LANES, dtype=np.int64)
+    flag = np.zeros(LANES, dtype=np.bool_)
     head = np.empty(n, dtype=np.int64)
     nxt = np.empty(n, dtype=np.int64)
     q = np.empty(n, dtype=np.int64)
-    for r in range(src_nodes.shape[0]):
-        if not reuse:
-            n_ord[r] = 0
-        n_ord[r] = _update_tree(indptr, indices, data, src_nodes[r], dist[r], pred[r], order[r], n_ord[r],
-                                hk, hv, head, nxt, q)
+    for b in range(src_block.shape[0]):
+        _update_block(indptr, indices, data, src_block[b], n_lanes[b], dist[b], pred[b], edge[b], order[b], pos[b], n_ord[b], reuse,
+                      hk, hv, size, flag, head, nxt, q)
 
 
 @njit(cache=True)
 def _leaf_targets(in_ptr, in_idx, in_w, is_leaf, src_row, target, valid, dist, pred, d_out, p_out):
     """Per pair, the distance to its target and the target's predecessor: from the tree
-    when the target relays, else the best edge into the leaf (lowest index on a tie)."""
+    when the target relays, else the best edge into the leaf (lowest index on a tie).
+    ``dist``, ``pred``: ``(blocks, n, LANES)``; source row ``r`` is lane ``r % LANES``
+    of block ``r // LANES``."""
     for k in range(target.shape[0]):
         if not valid[k]:
             d_out[k] = np.inf
             p_out[k] = NO_PRED
             continue
-        r = src_row[k]
+        b = src_row[k] // LANES
+        j = src_row[k] % LANES
         t = target[k]
         if not is_leaf[t]:
-            d_out[k] = dist[r, t]
-            p_out[k] = pred[r, t]
+            d_out[k] = dist[b, t, j]
+            p_out[k] = pred[b, t, j]
             continue
         best = np.inf
         bp = NO_PRED
         for e in range(in_ptr[t], in_ptr[t + 1]):
             u = in_idx[e]
-            nd = dist[r, u] + in_w[e]
+            nd = dist[b, u, j] + in_w[e]
             if nd < best:
                 best = nd
                 bp = u
@@ -243,10 +285,12 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
     """The path walk of :meth:`Network._walk` (target back to source), one pair at a
     time: the same sums in the same order, so the same bits."""
     prime = np.uint64(1099511628211)
+    n = dist.shape[1]
     for k in range(target.shape[0]):
         if not d_t[k] < np.inf:
             continue
-        r = src_row[k]
+        b = src_row[k] // LANES
+        j = src_row[k] % LANES
         s = src_node[k]
         c = target[k]
         dc = d_t[k]
@@ -259,7 +303,7 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
         ng = 0
         land = -1
         while True:
-            dp = dist[r, p]
+            dp = dist[b, p, j]
             seg = dc - dp
             if p >= gw_in and c >= gw_in:
                 ln += seg * c_vacuum / c_fibre
@@ -274,11 +318,11 @@ def _walk_pairs(dist, pred, src_row, src_node, target, d_t, p_t, gw_flag, sat_en
             if c >= gw_in and c < gw_hi:
                 land = c - gw_in
             hk = (hk ^ np.uint64(c)) * prime
-            if p == s or p < 0 or nh > dist.shape[1]:  # the last two cannot happen in a tree: no endless walk
+            if p == s or p < 0 or nh > n:  # the last two cannot happen in a tree: no endless walk
                 break
             c = p
             dc = dp
-            p = pred[r, c]
+            p = pred[b, c, j]
         length[k] = ln
         fibre_s[k] = fs
         hops[k] = nh
@@ -310,11 +354,25 @@ class TreeCache:
     def __init__(self, src_nodes: np.ndarray, n_nodes: int):
         self.src_nodes = np.ascontiguousarray(src_nodes, dtype=np.int64)
         m = len(self.src_nodes)
-        self.dist = np.full((m, n_nodes), np.inf)
-        self.pred = np.full((m, n_nodes), NO_PRED, dtype=np.int32)
-        self.order = np.zeros((m, n_nodes), dtype=np.int32)
-        self.n_ord = np.zeros(m, dtype=np.int64)
+        nb = -(-m // LANES)
+        # source r is lane r % LANES of block r // LANES; a block's distances are (node, lane)
+        self.src_block = np.zeros(nb * LANES, dtype=np.int64)
+        self.src_block[:m] = self.src_nodes
+        self.src_block = self.src_block.reshape(nb, LANES)
+        self.n_lanes = np.minimum(LANES, m - LANES * np.arange(nb)).astype(np.int64)
+        self.dist = np.full((nb, n_nodes, LANES), np.inf)
+        self.pred = np.full((nb, n_nodes, LANES), NO_PRED, dtype=np.int32)
+        self.edge = np.zeros((nb, n_nodes, LANES), dtype=np.int32)
+        self.order = np.zeros((nb, LANES, n_nodes), dtype=np.int32)
+        self.pos = np.full((nb, LANES, n_nodes), -1, dtype=np.int32)
+        self.n_ord = np.zeros((nb, LANES), dtype=np.int64)
         self._in = None
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(dist, pred)`` as ``(sources, nodes)`` arrays, scipy's layout (copies)."""
+        m, n = len(self.src_nodes), self.dist.shape[1]
+        return (self.dist.transpose(0, 2, 1).reshape(-1, n)[:m].copy(),
+                self.pred.transpose(0, 2, 1).reshape(-1, n)[:m].copy())
 
     def update(self, graph, *, reuse: bool = True) -> None:
         """Trees for this step's graph (CSR of one-way delays); ``reuse=False`` searches
@@ -330,8 +388,8 @@ class TreeCache:
         keep = ~into_leaf
         core_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(tail[keep], minlength=n), out=core_ptr[1:])
-        _update_all(core_ptr, head[keep], graph.data[keep], self.src_nodes, self.dist, self.pred, self.order,
-                    self.n_ord, reuse)
+        _update_all(core_ptr, head[keep], graph.data[keep], self.src_block, self.n_lanes, self.dist, self.pred,
+                    self.edge, self.order, self.pos, self.n_ord, reuse)
         # edges into leaves, by head (tails ascending within a head)
         rows, cols, w = tail[into_leaf], head[into_leaf], graph.data[into_leaf]
         by_col = np.lexsort((rows, cols))
@@ -343,7 +401,7 @@ class TreeCache:
         """Per pair (source row, source node, target node): what :meth:`Network._walk`
         returns, without the node sequences."""
         n_p = len(target)
-        m = self.dist.shape[0]
+        m = len(self.src_nodes)
         valid = src_row < m
         rows = np.where(valid, src_row, 0).astype(np.int64)
         target = target.astype(np.int64)
