@@ -228,7 +228,7 @@ def _cpu_s() -> tuple[float, float]:
 
 def run_engine(case: Case, args) -> dict:
     stats = RunningStats()
-    chunk = args.chunk_steps or default_chunk_steps(case.grid)
+    chunk = args.chunk_steps or default_chunk_steps(case.grid, len(case.pairs))
     load_before = os.getloadavg()
     cpu0_me, cpu0_kids = _cpu_s()
     with MemorySampler() as mem:

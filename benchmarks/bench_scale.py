@@ -99,7 +99,7 @@ def main() -> None:
     grid = TimeGrid.from_duration(c.epoch, a.duration, a.step)
     i, j = np.triu_indices(len(sites), 1)
     pairs = np.stack([i, j], 1)
-    chunk = default_chunk_steps(grid)
+    chunk = default_chunk_steps(grid, len(pairs))
     print(f"{c.n_sats:,} satellites, {len(sites)} stations, {len(pairs):,} pairs, {grid.n_steps} steps of "
           f"{grid.step_s:g} s, chunks of {chunk} steps")
     rows = []

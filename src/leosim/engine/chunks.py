@@ -65,10 +65,12 @@ def chunk_bounds(grid: TimeGrid, chunk_steps: int) -> list[tuple[int, int]]:
     return grid.chunks(chunk_steps)
 
 
-def default_chunk_steps(grid: TimeGrid) -> int:
-    """An eighth of the run per chunk (so both cores get work), 300 steps at most (so a
-    chunk's arrays stay small: 300 steps x 4,950 pairs is 12 MB per float64 variable)."""
-    return int(min(max(grid.n_steps // 8, 1), 300))
+def default_chunk_steps(grid: TimeGrid, n_pairs: int = 1) -> int:
+    """An eighth of the run per chunk (so both cores get work), at most 300 steps and
+    256 MiB of results (:func:`leosim.engine.size.chunk_steps_for`)."""
+    from leosim.engine.size import chunk_steps_for
+
+    return chunk_steps_for(grid.n_steps, n_pairs)
 
 
 def _chunk_task(context, task) -> PairChunk:
@@ -126,7 +128,7 @@ def iter_chunks(
     of what ping shows on top of propagation (default: :class:`LatencyModel` as fitted).
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid))
+    bounds = chunk_bounds(grid, chunk_steps or default_chunk_steps(grid, len(pairs)))
     tasks = [
         (i0, grid.times[i0:i1], want_paths, grid.step_s, grid.times[i0 - 1] if i0 > 0 else None)
         for i0, i1 in bounds
@@ -221,7 +223,7 @@ def estimate_runtime(
     A run shorter than the probe is not probed.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    steps = chunk_steps or default_chunk_steps(grid)
+    steps = chunk_steps or default_chunk_steps(grid, len(pairs))
     todo = [(i0, i1) for i0, i1 in chunk_bounds(grid, steps) if i0 not in skip]
     n_todo = sum(i1 - i0 for i0, i1 in todo)
     if executor is not None:

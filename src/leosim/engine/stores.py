@@ -239,6 +239,11 @@ class PairsStore:
         zarr = require("zarr", "io")
         return zarr.open_group(str(self.path), mode=mode, zarr_format=2)
 
+    @property
+    def chunk_steps(self) -> int:
+        """Steps per chunk, as the store was laid out."""
+        return int(self._group("r").attrs["chunk_steps"])
+
     def done(self) -> set[int]:
         """First steps of the chunks already written."""
         g = self._group("r")

@@ -142,7 +142,7 @@ def estimate_line(p: Plan, out_dir: Path, ts_name: str, *, resume: bool, workers
     if resume and ts_name == "rtt.zarr" and (out_dir / ts_name).exists():
         skip = PairsStore(out_dir / ts_name).done()
     took = estimate_runtime(p.network, p.grid, p.pairs, workers=workers or default_workers(),
-                            chunk_steps=default_chunk_steps(p.grid), executor=executor, skip=skip)
+                            chunk_steps=default_chunk_steps(p.grid, len(p.pairs)), executor=executor, skip=skip)
     line += f"; routing {took.describe()}"
     others = [name for name in p.sections if name != "traffic"]
     if others:
@@ -162,7 +162,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
     grid, n_p = p.grid, len(p.pairs)
     attrs = {"scenario": p.scenario.name, "leosim_version": __version__, "constellation": p.constellation.description,
              "routing": p.network.routing.spec, "attachment": p.network.attachment.spec}
-    chunk_steps = default_chunk_steps(grid)
+    chunk_steps = default_chunk_steps(grid, n_p)
     rtt = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
     ping = np.full((grid.n_steps, n_p), np.nan, dtype=np.float32)
     changed = np.zeros(n_p, dtype=np.int64)
@@ -171,6 +171,7 @@ def route(p: Plan, out_dir: Path, ts_name: str, fp: str, *, resume: bool, live, 
     if ts_name == "rtt.zarr":
         if resume and (out_dir / ts_name).exists():
             store = PairsStore(out_dir / ts_name)
+            chunk_steps = store.chunk_steps  # as it was laid out (an earlier default may differ)
             skip = store.done()
             done_ds = open_pairs(out_dir / ts_name)
             for i0 in sorted(skip):  # read only the chunks that are done, one at a time

@@ -279,7 +279,7 @@ def pairs_cmd(
     if len(sites) < 2:
         raise ParameterError(f"{ground_stations!r} has {len(sites)} ground station(s); expected at least 2 to form pairs")
     n_pairs = len(sites) * (len(sites) - 1) // 2
-    steps = chunk_steps or default_chunk_steps(window)
+    steps = chunk_steps or default_chunk_steps(window, n_pairs)
     size = estimate("leosim pairs", window.n_steps, n_pairs, workers=workers or default_workers(), chunk_steps=steps)
     size.check(max_bytes(max_size), fix="a coarser --step, a shorter --duration or fewer --ground-stations")
     action = prepare_store(output, overwrite=overwrite, resume=resume)  # refuses, changing nothing
