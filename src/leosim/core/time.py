@@ -7,6 +7,7 @@ model want.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -152,6 +153,35 @@ def _check_in_span(t_s: np.datetime64, shown: str, what: str = "time") -> None:
 def format_time(t: np.datetime64) -> str:
     """ISO 8601 UTC text with a trailing Z, to the millisecond."""
     return str(np.datetime_as_string(np.datetime64(t, "ms"), unit="ms")) + "Z"
+
+
+def format_duration(s: float) -> str:
+    """Seconds as one reads them: ``2.1 ms``, ``0.21 s``, ``14 s``, ``1 min 40 s``,
+    ``2 h 5 min``, ``3 d 4 h``.
+
+    >>> format_duration(0.0021), format_duration(0.21), format_duration(14.2), format_duration(100)
+    ('2.1 ms', '0.21 s', '14 s', '1 min 40 s')
+    >>> format_duration(7500), format_duration(3 * 86400 + 4 * 3600)
+    ('2 h 5 min', '3 d 4 h')
+    """
+    if not math.isfinite(s):
+        return "an unbounded time"
+    if s < 0.0995:
+        return f"{s * 1e3:.1f} ms" if s < 0.00995 else f"{s * 1e3:.0f} ms"
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 59.5:
+        return f"{s:.0f} s"
+    for big, big_unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
+        if s >= big - small / 2:
+            n = round(s / small)  # whole small units, carried into the big one
+            hi, lo = divmod(n, big // small)
+            if big_unit == "d" and hi >= 1e4:
+                return f"{s / 86400:.3g} d"
+            return f"{hi:,} {big_unit}" + (f" {lo} {small_unit}" if lo else "")
+    raise AssertionError(s)  # unreachable: s >= 59.5 matches the last row
 
 
 def jd_split(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

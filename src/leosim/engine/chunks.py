@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leosim.core.time import TimeGrid
+from leosim.core.time import TimeGrid, format_duration
 from leosim.engine.executors import Executor, Processes, Serial, default_workers
 from leosim.models.latency import LatencyModel
 from leosim.network.routing import Network
 
-__all__ = ["PROBE_STEPS", "PairChunk", "RuntimeEstimate", "chunk_bounds", "default_chunk_steps", "default_workers",
+__all__ = ["PROBE_STEPS", "PairChunk", "RuntimeEstimate", "chunk_bounds", "chunk_steps_for", "default_chunk_steps", "default_workers",
            "estimate_runtime", "iter_chunks", "run_pairs"]
 
 
@@ -65,11 +65,27 @@ def chunk_bounds(grid: TimeGrid, chunk_steps: int) -> list[tuple[int, int]]:
     return grid.chunks(chunk_steps)
 
 
-def default_chunk_steps(grid: TimeGrid, n_pairs: int = 1) -> int:
-    """An eighth of the run per chunk (so both cores get work), at most 300 steps and
-    256 MiB of results (:func:`leosim.engine.size.chunk_steps_for`)."""
-    from leosim.engine.size import chunk_steps_for
+#: Bytes a step and pair of a finished chunk hand back (the arrays of a PairChunk).
+RESULT_BYTES_PER_STEP_PAIR = 51
+#: A default chunk's results stay under this: Gen1 x 1,000 cities (499,500 pairs) ran 20 %
+#: slower in chunks of 75 steps (1.9 GB each) than of 12 (0.3 GB), from page faults.
+CHUNK_RESULT_BYTES = 256 * 1024**2
 
+
+def chunk_steps_for(n_steps: float, n_pairs: int) -> int:
+    """The engine's default steps per chunk (size estimates ask too, before there is a
+    grid): an eighth of the run (so every core gets work), at most 300 steps, and at most
+    :data:`CHUNK_RESULT_BYTES` of results.
+
+    >>> chunk_steps_for(600, 4950), chunk_steps_for(600, 499_500), chunk_steps_for(3, 10)
+    (75, 10, 1)
+    """
+    by_size = CHUNK_RESULT_BYTES // (RESULT_BYTES_PER_STEP_PAIR * max(int(n_pairs), 1))
+    return int(max(1, min(n_steps // 8, 300, by_size)))
+
+
+def default_chunk_steps(grid: TimeGrid, n_pairs: int = 1) -> int:
+    """:func:`chunk_steps_for` this grid's steps."""
     return chunk_steps_for(grid.n_steps, n_pairs)
 
 
@@ -184,7 +200,6 @@ class RuntimeEstimate:
 
     def describe(self) -> str:
         """``about 1 min 40 s on 2 workers (from a 3-step probe: 0.21 s a step)``."""
-        from leosim.engine.size import format_duration
 
         if self.n_steps == 0:
             return "nothing left to route"

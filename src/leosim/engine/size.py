@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from leosim.core.time import format_duration
 from leosim.errors import ParameterError
 
 GIB = 1024**3
@@ -46,11 +47,6 @@ CHUNK_BYTES_PER_STEP_PAIR = 128
 GRID_BYTES_PER_STEP = 16
 #: ``leosim run``: rtt and ping float32 kept (8 bytes) plus the traffic section's copies.
 RUN_BYTES_PER_STEP_PAIR = 24
-#: Bytes a step and pair of a finished chunk hand back (the arrays of a PairChunk).
-RESULT_BYTES_PER_STEP_PAIR = 51
-#: A default chunk's results stay under this: Gen1 x 1,000 cities (499,500 pairs) ran 20 %
-#: slower in chunks of 75 steps (1.9 GB each) than of 12 (0.3 GB), from page faults.
-CHUNK_RESULT_BYTES = 256 * 1024**2
 
 _UNITS = {
     "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2, "mib": 1024**2,
@@ -94,35 +90,6 @@ def format_bytes(n: float) -> str:
 def format_count(n: float) -> str:
     """``315,360,000``; ``1e+30`` for counts too long to read."""
     return f"{int(n):,}" if n < 1e15 else f"{n:.3g}"
-
-
-def format_duration(s: float) -> str:
-    """Seconds as one reads them: ``2.1 ms``, ``0.21 s``, ``14 s``, ``1 min 40 s``,
-    ``2 h 5 min``, ``3 d 4 h``.
-
-    >>> format_duration(0.0021), format_duration(0.21), format_duration(14.2), format_duration(100)
-    ('2.1 ms', '0.21 s', '14 s', '1 min 40 s')
-    >>> format_duration(7500), format_duration(3 * 86400 + 4 * 3600)
-    ('2 h 5 min', '3 d 4 h')
-    """
-    if not math.isfinite(s):
-        return "an unbounded time"
-    if s < 0.0995:
-        return f"{s * 1e3:.1f} ms" if s < 0.00995 else f"{s * 1e3:.0f} ms"
-    if s < 1:
-        return f"{s:.2f} s"
-    if s < 10:
-        return f"{s:.1f} s"
-    if s < 59.5:
-        return f"{s:.0f} s"
-    for big, big_unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
-        if s >= big - small / 2:
-            n = round(s / small)  # whole small units, carried into the big one
-            hi, lo = divmod(n, big // small)
-            if big_unit == "d" and hi >= 1e4:
-                return f"{s / 86400:.3g} d"
-            return f"{hi:,} {big_unit}" + (f" {lo} {small_unit}" if lo else "")
-    raise AssertionError(s)  # unreachable: s >= 59.5 matches the last row
 
 
 def available_memory() -> float | None:
@@ -214,17 +181,6 @@ def store_bytes(n_steps: float, n_pairs: int) -> float:
     return float(n_steps) * (n_pairs * per_pair + per_step)
 
 
-def chunk_steps_for(n_steps: float, n_pairs: int) -> int:
-    """The engine's default steps per chunk: an eighth of the run (so every core gets
-    work), at most 300 steps, and at most :data:`CHUNK_RESULT_BYTES` of results.
-
-    >>> chunk_steps_for(600, 4950), chunk_steps_for(600, 499_500), chunk_steps_for(3, 10)
-    (75, 10, 1)
-    """
-    by_size = CHUNK_RESULT_BYTES // (RESULT_BYTES_PER_STEP_PAIR * max(int(n_pairs), 1))
-    return int(max(1, min(n_steps // 8, 300, by_size)))
-
-
 def estimate(command: str, n_steps: float, n_pairs: int, *, workers: int = 1, chunk_steps: int | None = None,
              store: bool = True, keep_bytes_per_step_pair: float = 0.0, keep_bytes_per_step: float = 0.0,
              extra_memory: float = 0.0, extra_output: float = 0.0, at_least: bool = False) -> SizeEstimate:
@@ -236,6 +192,8 @@ def estimate(command: str, n_steps: float, n_pairs: int, *, workers: int = 1, ch
     """
     n_steps = float(n_steps)
     if chunk_steps is None:
+        from leosim.engine.chunks import chunk_steps_for
+
         chunk_steps = chunk_steps_for(n_steps, n_pairs)
     in_flight = 2 * max(workers, 1) * min(chunk_steps, n_steps) * n_pairs * CHUNK_BYTES_PER_STEP_PAIR
     parts = {
@@ -250,5 +208,5 @@ def estimate(command: str, n_steps: float, n_pairs: int, *, workers: int = 1, ch
 
 __all__ = [
     "CHUNK_BYTES_PER_STEP_PAIR", "DEFAULT_MAX_BYTES", "GIB", "RUN_BYTES_PER_STEP_PAIR", "SizeEstimate",
-    "available_memory", "chunk_steps_for", "estimate", "format_bytes", "format_count", "format_duration", "parse_size", "store_bytes",
+    "available_memory", "estimate", "format_bytes", "format_count", "format_duration", "parse_size", "store_bytes",
 ]
