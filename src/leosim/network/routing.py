@@ -475,6 +475,16 @@ class Network:
             trees = tree_kernels.for_network(self, o["src"] + sources, o["n"])
             gw_flag = _Tally(o, 0).gw
 
+        # a fibre-only pair (server to server) is the same great circle at every step
+        fo_delay, fo_len, tail_len = np.zeros(n_p), np.zeros(n_p), None
+        if fibre_only.any():
+            fo = fibre_only
+            d_ab = great_circle_m(
+                self.endpoints.latitude_deg[a[fo]], self.endpoints.longitude_deg[a[fo]],
+                self.endpoints.latitude_deg[b[fo]], self.endpoints.longitude_deg[b[fo]],
+            ) * self.links.fibre_stretch
+            fo_delay[fo] = d_ab * FIBRE_INDEX / C
+            fo_len[fo] = d_ab
         rtt = np.full((n_t, n_p), np.nan)
         length = np.full((n_t, n_p), np.nan)
         hops = np.zeros((n_t, n_p), dtype=np.int16)
@@ -523,33 +533,17 @@ class Network:
                 res = trees.walk(src_row, o["src"] + a, target, o, C, FIBRE_INDEX, gw_flag)
             elif not reverse:
                 res = self._walk(dist, pred, src_row, o["src"] + a, target, want_paths)
-            one_way = res["delay"] + tail_delay
-            length_m = res["length"] + tail_delay * C / FIBRE_INDEX
-            hop = res["hops"] + to_server.astype(np.int16)
-            if fibre_only.any():
-                fo = fibre_only
-                d_ab = great_circle_m(
-                    self.endpoints.latitude_deg[a[fo]], self.endpoints.longitude_deg[a[fo]],
-                    self.endpoints.latitude_deg[b[fo]], self.endpoints.longitude_deg[b[fo]],
-                ) * self.links.fibre_stretch
-                one_way[fo] = d_ab * FIBRE_INDEX / C
-                length_m[fo] = d_ab
-                hop[fo] = 1
-            one_way[~np.isfinite(one_way)] = np.nan
-            rtt[k] = 2.0 * one_way
-            length[k] = length_m
-            hops[k] = np.where(np.isfinite(one_way), hop, 0)
-            phash[k] = res["hash"]
-            reached = np.isfinite(one_way)
-            n_sats[k] = np.where(reached, res["sats"], 0)
-            n_gws[k] = np.where(reached, res["gateways"], 0)
-            landing[k] = np.where(reached, res["landing"], -1)
-            fibre_rtt[k] = np.where(reached, 2.0 * (res["fibre_s"] + tail_delay), 0.0)
+            if best_pop or tail_len is None:  # the fibre from the PoP, as the step's PoP choice has it
+                tail_len = tail_delay * C / FIBRE_INDEX
+            tree_kernels.finish_step(res["delay"], res["length"], res["hops"], res["hash"], res["sats"],
+                                     res["gateways"], res["landing"], res["fibre_s"], tail_delay, tail_len, to_server,
+                                     fibre_only, fo_delay, fo_len, rtt[k], length[k], hops[k], phash[k], n_sats[k],
+                                     n_gws[k], landing[k], fibre_rtt[k])
             if want_paths:
                 step_paths = []
                 for p in range(n_p):
                     nodes = res["paths"][p]
-                    if not np.isfinite(one_way[p]):
+                    if not np.isfinite(rtt[k, p]):
                         nodes = ()
                     elif to_server[p]:
                         nodes = nodes + (-1 - b[p],)  # the server itself, after the PoP

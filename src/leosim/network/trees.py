@@ -345,6 +345,34 @@ def first_partners(node, follow, a, b, dst):
             follow[b[p]] = True
 
 
+@njit(cache=True)
+def finish_step(delay, length, hops, h, sats, gws, land, fibre_s, tail_delay, tail_len, to_server, fibre_only,
+                fo_delay, fo_len, rtt_o, len_o, hops_o, hash_o, sats_o, gws_o, land_o, fibre_o):
+    """For :meth:`Network.solve`: one step's outputs per pair from its path walk, in one
+    pass (it was a dozen whole-array numpy operations, 40 ms a step for 499,500 pairs).
+    A pair to a server adds the fibre from its PoP (``tail_delay``, ``tail_len``) and one
+    hop; a fibre-only pair takes ``fo_delay``/``fo_len`` and one hop; an unreachable one
+    gets a NaN round trip, no hops, no satellites or gateways, no landing and no fibre."""
+    for p in range(delay.shape[0]):
+        if fibre_only[p]:
+            one_way = fo_delay[p]
+            ln = fo_len[p]
+            hop = 1
+        else:
+            one_way = delay[p] + tail_delay[p]
+            ln = length[p] + tail_len[p]
+            hop = hops[p] + (1 if to_server[p] else 0)
+        reached = np.isfinite(one_way)
+        rtt_o[p] = 2.0 * one_way if reached else np.nan
+        len_o[p] = ln
+        hops_o[p] = hop if reached else 0
+        hash_o[p] = h[p]
+        sats_o[p] = sats[p] if reached else 0
+        gws_o[p] = gws[p] if reached else 0
+        land_o[p] = land[p] if reached else -1
+        fibre_o[p] = 2.0 * (fibre_s[p] + tail_delay[p]) if reached else 0.0
+
+
 # --------------------------------------------------------------------------- the cache
 class TreeCache:
     """The shortest-path trees of a set of source nodes, carried from step to step (and
