@@ -512,6 +512,7 @@ def max_min_fair(
         live = np.flatnonzero(pair_ok & active[pc])
         lc, ls, lb = pc[live], ps[live], b[live]
         inv_b = 1.0 / lb if len(lb) else lb
+        lw = w[lc]
         steps = 0
         while steps < limit:
             if rsat is not None:
@@ -520,14 +521,15 @@ def max_min_fair(
             else:
                 sat_ok = sat_open
             usable = active[lc] & sat_ok[ls]
-            if usable.sum() < 0.5 * len(usable):
-                live, lc, ls, lb, inv_b, usable = live[usable], lc[usable], ls[usable], lb[usable], inv_b[usable], usable[usable]
+            if usable.sum() < 0.95 * len(usable):  # pairs that cannot grow add nothing: drop them (the sums stay the same)
+                live, lc, ls, lb, inv_b, lw = live[usable], lc[usable], ls[usable], lb[usable], inv_b[usable], lw[usable]
+                usable = usable[usable]
             u = np.where(usable, lb, 0.0)
             u_cell = np.bincount(lc, weights=u, minlength=n_c)
             active &= u_cell > 0
             if not active.any():
                 break
-            r = np.where(usable, w[lc] * u / np.where(u_cell[lc] > 0, u_cell[lc], 1.0), 0.0)
+            r = np.where(usable, lw * u / np.where(u_cell > 0, u_cell, 1.0)[lc], 0.0)
             rb = r * inv_b
             sat_r = np.bincount(ls, weights=r, minlength=n_s)
             sat_rb = np.bincount(ls, weights=rb, minlength=n_s)
