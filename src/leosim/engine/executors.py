@@ -32,6 +32,7 @@ import mmap
 import multiprocessing as mp
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -258,13 +259,30 @@ class Processes(Serial):
         _FORK_CONTEXT, _FORK_FN, _FORK_DRIVER = context, fn, os.getpid()
         try:
             n = min(self.workers, len(tasks))
-            with _pool(n) as pool:
+            pool = _pool(n)
+            try:
                 yield from _windowed(lambda t: pool.apply_async(_fork_call, (t,)), lambda f: _import_arrays(f.get()), tasks, 2 * n)
+            except BaseException:
+                _stop(pool)
+                raise
+            pool.close()  # every result is in: the workers finish and exit
+            pool.join()
         finally:
             _FORK_CONTEXT = _FORK_FN = None
             # results still in flight when the run stopped (Ctrl-C, an error) left their files
             for path in glob.glob(_shared_prefix(os.getpid()) + "*"):
                 _remove(path)
+
+
+def _stop(pool, timeout_s: float = 10.0) -> None:
+    """Stop a pool whose run failed or was interrupted, with tasks in flight, without
+    hanging: ``Pool.terminate`` kills the workers, then joins the pool's own threads, and
+    one of those can wait forever for the result queue's lock when a worker was killed
+    while writing a result (seen in a test: a task failed while the others returned). The
+    workers are gone by then; the stuck thread is a daemon and does not keep the process."""
+    t = threading.Thread(target=pool.terminate, name="leosim-pool-stop", daemon=True)
+    t.start()
+    t.join(timeout_s)
 
 
 def _windowed(submit, result, tasks, window: int):
