@@ -79,3 +79,24 @@ def test_without_a_writable_shared_folder_results_go_through_the_pipe(monkeypatc
     for f, s in zip(forked, Serial().imap(make, CTX, range(3))):
         np.testing.assert_array_equal(f.big, s.big)
         assert not mapped(f.big)
+
+
+def test_files_left_by_a_killed_driver_are_removed_by_the_next_run():
+    # a driver killed outright (SIGKILL) leaves its files; the next run removes those of
+    # drivers that are gone, and leaves a live one's
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that is no longer running
+    gone = executors._shared_prefix(dead.pid) + "123-0"
+    alive = executors._shared_prefix(os.getppid()) + "123-0"  # pytest's parent: alive
+    for path in (gone, alive):
+        with open(path, "wb") as fh:
+            fh.write(b"x")
+    try:
+        list(Processes(2).imap(make, CTX, range(2)))
+        assert not os.path.exists(gone) and os.path.exists(alive)
+    finally:
+        for path in (gone, alive):
+            if os.path.exists(path):
+                os.unlink(path)

@@ -151,6 +151,24 @@ def _import_arrays(result):
     return dataclasses.replace(result, **loaded) if loaded else result
 
 
+def _remove_orphans() -> None:
+    """Remove the files of drivers that are gone: one killed outright (SIGKILL, the OOM
+    killer) had no chance to, and /dev/shm is memory until the machine restarts."""
+    for path in glob.glob(os.path.join(_shared_dir(), "leosim-*-*")):
+        try:
+            driver = int(os.path.basename(path).split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if driver == os.getpid():
+            continue
+        try:
+            os.kill(driver, 0)
+        except ProcessLookupError:
+            _remove(path)
+        except PermissionError:  # another user's live process
+            pass
+
+
 def _remove(path: str) -> None:
     try:
         os.unlink(path)
@@ -271,6 +289,7 @@ class Processes(Serial):
             yield from Serial().imap(fn, context, tasks)
             return
         _FORK_CONTEXT, _FORK_FN, _FORK_DRIVER = context, fn, os.getpid()
+        _remove_orphans()
         try:
             n = min(self.workers, len(tasks))
             pool = _pool(n)
