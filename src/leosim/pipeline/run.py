@@ -139,10 +139,12 @@ def estimate_line(p: Plan, out_dir: Path, ts_name: str, *, resume: bool, workers
     if p.network is None or not len(p.pairs):
         return line + "; routes nothing (its sections are not timed)"
     skip: set[int] = set()
+    chunk_steps = default_chunk_steps(p.grid, len(p.pairs))
     if resume and ts_name == "rtt.zarr" and (out_dir / ts_name).exists():
-        skip = PairsStore(out_dir / ts_name).done()
+        store = PairsStore(out_dir / ts_name)
+        skip, chunk_steps = store.done(), store.chunk_steps  # as route() will resume it
     took = estimate_runtime(p.network, p.grid, p.pairs, workers=workers or default_workers(),
-                            chunk_steps=default_chunk_steps(p.grid, len(p.pairs)), executor=executor, skip=skip)
+                            chunk_steps=chunk_steps, executor=executor, skip=skip)
     line += f"; routing {took.describe()}"
     others = [name for name in p.sections if name != "traffic"]
     if others:
